@@ -1,0 +1,39 @@
+# Two commands do everything on a fresh clone (see README.md):
+#   make site   build the website into _build/html
+#   make test   unit tests + every notebook (quick mode) + site build with warnings as errors
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+# Offline data: use ../shared/data as the mirror when it exists and no mirror is set.
+export COURSE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
+
+.PHONY: venv site test unit notebooks lab full bench clean
+
+$(STAMP): requirements.txt requirements-d2l.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -r requirements-d2l.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+site: $(STAMP)
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax tests chapters
+
+unit: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile tests
+
+notebooks: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax chapters
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab chapters
+
+full: $(STAMP)
+	COURSE_FULL=1 $(PY) -m course_utils.notebooks run chapters/*.ipynb
+
+clean:
+	rm -rf _build

@@ -1,0 +1,105 @@
+"""Run configuration: the one place that decides mode, device, seeds and hyperparameters.
+
+Two run modes:
+  quick (default)   what CI and nbval run: seconds per notebook, still shows learning.
+  full              the books' full-length hyperparameters; switched on by COURSE_FULL=1.
+
+Device: CUDA when present, else CPU. COURSE_DEVICE=cpu|cuda forces one.
+"""
+import os
+import random
+
+import numpy as np
+import torch
+
+SEED = 42
+
+# Each chapter's hyperparameters in both modes. A notebook calls hparams(name) and
+# prints the result, so the page states the settings it ran with.
+_HPARAMS = {
+    # Chapter 1: sin(0.01 t) + noise, an MLP on the previous tau values.
+    "seq_model": {
+        "full": dict(T=1000, tau=4, n_train=600, batch_size=16, lr=0.01, num_epochs=5),
+        "quick": dict(T=1000, tau=4, n_train=600, batch_size=16, lr=0.01, num_epochs=5),
+    },
+    # Chapter 4: gradient norms through time.
+    "rnn_concepts": {
+        "full": dict(num_hiddens=64, seq_lens=[5, 10, 20, 40, 80], clip_theta=1.0, repeats=20),
+        "quick": dict(num_hiddens=64, seq_lens=[5, 10, 20, 40, 80], clip_theta=1.0, repeats=5),
+    },
+    # Chapter 5 (seed 000): RNN from scratch on the first 10,000 lyrics characters.
+    "rnn_scratch": {
+        "full": dict(max_chars=10000, num_hiddens=256, batch_size=32, num_steps=35,
+                     num_epochs=250, lr=1e2, clip_theta=1e-2, pred_period=50, pred_len=50),
+        "quick": dict(max_chars=10000, num_hiddens=256, batch_size=32, num_steps=35,
+                      num_epochs=30, lr=1e2, clip_theta=1e-2, pred_period=10, pred_len=50),
+    },
+    # Chapter 6 (seed 000): nn.RNN with Adam.
+    "rnn_concise": {
+        "full": dict(max_chars=10000, num_hiddens=256, batch_size=32, num_steps=35,
+                     num_epochs=250, lr=1e-3, clip_theta=1e-2, pred_period=50, pred_len=50),
+        "quick": dict(max_chars=10000, num_hiddens=256, batch_size=32, num_steps=35,
+                      num_epochs=20, lr=1e-3, clip_theta=1e-2, pred_period=10, pred_len=50),
+    },
+    # Chapter 7 (seed 002): GRU on the first 20,000 lyrics characters.
+    "gru": {
+        "full": dict(max_chars=20000, num_hiddens=256, batch_size=32, num_steps=35,
+                     num_epochs=200, lr=7.0, clip_theta=5.0, lr_concise=1e-2,
+                     pred_period=40, pred_len=50),
+        "quick": dict(max_chars=20000, num_hiddens=256, batch_size=32, num_steps=35,
+                      num_epochs=8, lr=7.0, clip_theta=5.0, lr_concise=1e-2,
+                      pred_period=4, pred_len=50),
+    },
+}
+
+
+def _env_choice(name, allowed, default):
+    """Read an environment variable that must be one of `allowed` (never ignore a typo)."""
+    value = os.environ.get(name, "").strip()
+    if value == "":
+        return default
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not understood; use one of {sorted(allowed)} "
+                         f"or unset it (default: {default!r}).")
+    return value
+
+
+def is_full():
+    """True when COURSE_FULL=1 asks for the books' full-length runs."""
+    return _env_choice("COURSE_FULL", {"0", "1"}, "0") == "1"
+
+
+def mode():
+    return "full" if is_full() else "quick"
+
+
+def device():
+    """The torch device to train on: CUDA when present (or asked for), else CPU."""
+    wanted = _env_choice("COURSE_DEVICE", {"cpu", "cuda"}, "auto")
+    if wanted == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("COURSE_DEVICE=cuda but no CUDA GPU is visible to torch "
+                           f"(torch {torch.__version__}); unset COURSE_DEVICE or set it to cpu.")
+    if wanted == "cpu":
+        return torch.device("cpu")
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def hparams(name):
+    """Hyperparameters of one chapter for the current mode, as a fresh dict."""
+    if name not in _HPARAMS:
+        raise KeyError(f"no hyperparameters named {name!r}; known: {sorted(_HPARAMS)}")
+    return dict(_HPARAMS[name][mode()])
+
+
+def set_seed(seed=SEED):
+    """Seed Python, NumPy and torch so that a notebook repeats its numbers on the same machine."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return seed
+
+
+def describe():
+    """One line for the top of each notebook: what this run is."""
+    return (f"mode={mode()} device={device()} torch={torch.__version__} "
+            f"threads={torch.get_num_threads()} seed={SEED}")

@@ -1,0 +1,99 @@
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from course_utils import models, reference
+
+V, H, B, T = 11, 8, 3, 5
+CPU = torch.device("cpu")
+
+
+def test_row_lookup_equals_one_hot_matmul():
+    W = torch.randn(V, H)
+    X = torch.randint(0, V, (T, B))
+    assert torch.allclose(F.one_hot(X, V).float() @ W, W[X]) and torch.allclose(W[X], F.embedding(X, W))
+
+
+def test_fast_rnn_equals_the_one_hot_form():
+    params = models.get_rnn_params(V, H, CPU)
+    X = torch.randint(0, V, (T, B))
+    state = (torch.randn(B, H),)
+    y1, (h1,) = models.rnn(X, state, params)
+    y2, (h2,) = reference.book_rnn(F.one_hot(X, V).float(), state, params)
+    assert y1.shape == (T * B, V)
+    assert torch.allclose(y1, y2, atol=1e-6) and torch.allclose(h1, h2, atol=1e-6)
+
+
+def test_scratch_rnn_matches_nn_rnn():
+    params = models.get_rnn_params(V, H, CPU)
+    W_xh, W_hh, b_h, W_hq, b_q = params
+    layer = nn.RNN(V, H)
+    with torch.no_grad():  # nn.RNN computes x W_ih^T + b_ih + h W_hh^T + b_hh
+        layer.weight_ih_l0.copy_(W_xh.T)
+        layer.weight_hh_l0.copy_(W_hh.T)
+        layer.bias_ih_l0.copy_(b_h + 0.1)
+        layer.bias_hh_l0.fill_(-0.1)
+    X = torch.randint(0, V, (B, T))
+    _, (h_scratch,) = models.rnn(X.T, (torch.zeros(B, H),), params)
+    _, h_nn = layer(F.one_hot(X.T, V).float())
+    assert torch.allclose(h_scratch, h_nn[0], atol=1e-6)
+
+
+def test_fast_gru_equals_the_book_form():
+    params = models.get_gru_params(V, H, CPU)
+    X = torch.randint(0, V, (T, B))
+    state = (torch.randn(B, H),)
+    y1, (h1,) = models.gru(X, state, params)
+    y2, (h2,) = reference.book_gru(F.one_hot(X, V).float(), state, params)
+    assert torch.allclose(y1, y2, atol=1e-6) and torch.allclose(h1, h2, atol=1e-6)
+
+
+def test_scratch_gru_matches_nn_gru():
+    params = models.get_gru_params(V, H, CPU)
+    W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h, W_hq, b_q = params
+    with torch.no_grad():
+        for b in (b_z, b_r, b_h):
+            b.normal_()
+    layer = nn.GRU(V, H)
+    with torch.no_grad():  # PyTorch stacks the gates as (reset, update, new)
+        layer.weight_ih_l0.copy_(torch.cat([W_xr, W_xz, W_xh], 1).T)
+        layer.weight_hh_l0.copy_(torch.cat([W_hr, W_hz, W_hh], 1).T)
+        layer.bias_ih_l0.copy_(torch.cat([b_r, b_z, b_h]))
+        layer.bias_hh_l0.zero_()  # the scratch GRU has one bias per gate
+    X = torch.randint(0, V, (B, T))
+    h0 = torch.randn(B, H)
+    _, h_nn = layer(F.one_hot(X.T, V).float(), h0[None])
+    _, (h_scratch,) = models.gru(X.T, (h0,), params, reset_after=True)
+    assert torch.allclose(h_scratch, h_nn[0], atol=1e-5)
+    # The books' GRU resets H before the matmul: a different (equally valid) model.
+    _, (h_book,) = models.gru(X.T, (h0,), params)
+    assert not torch.allclose(h_book, h_nn[0], atol=1e-3)
+
+
+def test_gru_gates_stay_in_unit_interval():
+    params = models.get_gru_params(V, H, CPU)
+    with torch.no_grad():
+        for p in params:
+            p.mul_(500)  # saturate everything
+    _, (h,) = models.gru(torch.randint(0, V, (T, B)), (torch.zeros(B, H),), params)
+    assert h.abs().max() <= 1.0  # convex mix of tanh values: gates in [0, 1]
+
+
+def test_scratch_wrapper_and_nn_wrapper_shapes():
+    net = models.RNNModelScratch(V, H, CPU, models.get_rnn_params, models.init_rnn_state, models.rnn)
+    X = torch.randint(0, V, (B, T))
+    y, state = net(X, net.begin_state(B, CPU))
+    assert y.shape == (T * B, V) and state[0].shape == (B, H)
+    assert models.count_parameters(net) == V * H + H * H + H + H * V + V
+    for layer in (nn.RNN(V, H), nn.GRU(V, H), nn.LSTM(V, H, num_layers=2, bidirectional=True)):
+        model = models.RNNModel(layer, V)
+        y, _ = model(X, model.begin_state(B, CPU))
+        assert y.shape == (T * B, V)
+
+
+def test_parameter_count_does_not_depend_on_sequence_length():
+    net = models.RNNModelScratch(V, H, CPU, models.get_rnn_params, models.init_rnn_state, models.rnn)
+    n = models.count_parameters(net)
+    for steps in (1, 10, 100):
+        net(torch.randint(0, V, (B, steps)), net.begin_state(B, CPU))
+        assert models.count_parameters(net) == n
