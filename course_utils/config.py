@@ -17,10 +17,25 @@ SEED = 42
 # Each chapter's hyperparameters in both modes. A notebook calls hparams(name) and
 # prints the result, so the page states the settings it ran with.
 _HPARAMS = {
-    # Chapter 1: sin(0.01 t) + noise, an MLP on the previous tau values.
+    # Chapter 1: sin(0.01 t) + noise, an MLP on the previous tau values. Training takes well
+    # under a second, so the quick run is the full run.
     "seq_model": {
-        "full": dict(T=1000, tau=4, n_train=600, batch_size=16, lr=0.01, num_epochs=5),
-        "quick": dict(T=1000, tau=4, n_train=600, batch_size=16, lr=0.01, num_epochs=5),
+        "full": dict(T=1000, noise_std=0.2, tau=4, n_train=600, num_hiddens=10, batch_size=16,
+                     lr=0.01, num_epochs=5, k_steps=[1, 4, 16, 64]),
+        "quick": dict(T=1000, noise_std=0.2, tau=4, n_train=600, num_hiddens=10, batch_size=16,
+                      lr=0.01, num_epochs=5, k_steps=[1, 4, 16, 64]),
+    },
+    # Chapter 3: the add-k bigram baseline. k is chosen from k_grid on validation text (lyrics:
+    # text.LYRICS_VALID; time machine: the last valid_fraction of its training part), then
+    # the model is refit on all training text and scored once on the held-out text.
+    # zipf_ranks: the rank window of the Zipf fit. Counting only: quick is full.
+    "ngram": {
+        "full": dict(k_grid=[0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0],
+                     lyrics_max_chars=[10000, 20000], tm_train_fraction=0.9,
+                     valid_fraction=0.1, zipf_ranks=[10, 1000]),
+        "quick": dict(k_grid=[0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0],
+                      lyrics_max_chars=[10000, 20000], tm_train_fraction=0.9,
+                      valid_fraction=0.1, zipf_ranks=[10, 1000]),
     },
     # Chapter 4: gradient norms through time.
     "rnn_concepts": {

@@ -14,6 +14,14 @@ def _check(corpus, batch_size, num_steps):
     if num_steps >= len(corpus):
         raise ValueError(f"num_steps={num_steps} needs a corpus longer than {num_steps} tokens; "
                          f"this one has {len(corpus)}. Use a smaller num_steps or more text.")
+    # Shortest corpus that still gives one full minibatch after the largest random offset
+    # (num_steps - 1 for random sampling, num_steps for sequential partitioning); a shorter
+    # one would silently give an empty epoch.
+    needed = batch_size * num_steps + num_steps + 1
+    if len(corpus) < needed:
+        raise ValueError(f"a corpus of {len(corpus)} tokens is too short for one minibatch of "
+                         f"batch_size={batch_size} x num_steps={num_steps} after a random offset "
+                         f"(needs at least {needed} tokens); use a smaller batch_size or num_steps.")
 
 
 def seq_data_iter_random(corpus, batch_size, num_steps, rng=random):

@@ -5,6 +5,9 @@ import re
 from . import data
 
 LYRICS_HELDOUT = slice(20000, 22000)  # never trained on: the shared held-out text of chapters 3-7
+# Text for choosing settings (e.g. the n-gram baseline's smoothing constant in chapter 3):
+# outside every training prefix and apart from the held-out text, which stays a clean test.
+LYRICS_VALID = slice(22000, 24000)
 
 
 def tokenize(lines, token="word"):
@@ -95,3 +98,9 @@ def lyrics_heldout(vocab):
     """Indices of the held-out lyrics text (characters 20,000-22,000) under `vocab`;
     characters the vocabulary never saw become '<unk>'."""
     return vocab[list(read_jay_lyrics()[LYRICS_HELDOUT])]
+
+
+def lyrics_valid(vocab):
+    """Indices of the lyrics validation text (characters 22,000-24,000) under `vocab`:
+    for choosing settings, so that the held-out text is never looked at before the end."""
+    return vocab[list(read_jay_lyrics()[LYRICS_VALID])]

@@ -75,3 +75,50 @@ def test_loader_is_reiterable_and_load_data():
     assert rand_loader.use_random_iter and len(lyr_vocab) > 100
     with pytest.raises(KeyError, match="unknown corpus"):
         iterators.load_data("wiki", 4, 10)
+
+
+class _Largest:
+    """A stand-in for `random` that always takes the largest offset and never shuffles."""
+
+    def randint(self, a, b):
+        return b
+
+    def shuffle(self, items):
+        pass
+
+
+@pytest.mark.parametrize("fn", [iterators.seq_data_iter_random, iterators.seq_data_iter_sequential])
+@pytest.mark.parametrize("batch_size,num_steps", [(2, 5), (3, 4), (1, 7)])
+def test_shortest_allowed_corpus_gives_a_minibatch(fn, batch_size, num_steps):
+    needed = batch_size * num_steps + num_steps + 1
+    # Long enough: even the largest random offset leaves one full minibatch.
+    assert len(list(fn(list(range(needed)), batch_size, num_steps, _Largest()))) >= 1
+    with pytest.raises(ValueError, match="too short for one minibatch"):
+        list(fn(list(range(needed - 1)), batch_size, num_steps))
+
+
+def test_one_token_shorter_would_really_give_an_empty_epoch(monkeypatch):
+    d2l = reference.import_d2l()  # no length check there: shows the bound is not too strict
+    monkeypatch.setattr(random, "randint", lambda a, b: b)  # d2l draws its offset from random
+    batch_size, num_steps = 3, 4
+    short = list(range(batch_size * num_steps + num_steps))
+    assert list(d2l.seq_data_iter_sequential(short, batch_size, num_steps)) == []
+    assert list(d2l.seq_data_iter_sequential(short + [99], batch_size, num_steps))
+
+
+@pytest.mark.parametrize("fn", [iterators.seq_data_iter_random, iterators.seq_data_iter_sequential])
+def test_rows_are_slices_of_real_text_and_labels_the_next_token(fn, tm_corpus):
+    corpus = tm_corpus[0][:3000]
+    text = "".join(map(chr, corpus))  # find each row by substring search
+    for X, Y in fn(corpus, 8, 20, random.Random(5)):
+        assert torch.equal(Y[:, :-1], X[:, 1:])
+        for x, y in zip(X.tolist(), Y.tolist()):
+            # the row and its last label form 21 consecutive tokens of the corpus
+            assert "".join(map(chr, x + y[-1:])) in text
+
+
+def test_each_epoch_of_a_loader_cuts_differently():
+    loader = iterators.SeqDataLoader(list(range(200)), 2, 5, use_random_iter=False,
+                                     rng=random.Random(1))
+    firsts = {int(next(iter(loader))[0][0, 0]) for _ in range(10)}
+    assert len(firsts) > 1  # the random offset changes from epoch to epoch

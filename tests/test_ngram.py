@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 
 from course_utils import ngram
@@ -38,3 +39,52 @@ def test_perplexity_bounds():
     assert math.isclose(uniform.perplexity(CORPUS), 4.0)  # no counts: uniform over V
     lm = ngram.BigramLM(CORPUS, vocab_size=4, k=0.1)
     assert 1.0 < lm.perplexity(CORPUS) < 4.0
+
+
+def test_perplexity_of_an_unseen_pair_under_the_mle_is_infinite():
+    lm = ngram.BigramLM(CORPUS, vocab_size=4, k=0)
+    assert math.isfinite(lm.perplexity([0, 1, 2]))
+    assert lm.perplexity([0, 1, 0]) == math.inf  # (1, 0) never follows in CORPUS
+    with pytest.raises(ValueError, match="at least 2 tokens"):
+        lm.perplexity([0])
+
+
+def test_add_k_matches_the_formula():
+    lm = ngram.BigramLM(CORPUS, vocab_size=4, k=0.5)
+    # context 2 is followed by 1, 2 and 0 once each: c(2, .) = 3
+    assert math.isclose(lm.prob(2, 2), (1 + 0.5) / (3 + 0.5 * 4))
+    assert math.isclose(lm.prob(3, 2), 0.5 / (3 + 0.5 * 4))
+    with pytest.raises(ValueError, match="vocab_size"):
+        ngram.BigramLM(CORPUS, vocab_size=0)
+
+
+def test_zipf_exponent_recovers_a_power_law():
+    ranks = np.arange(1, 501)
+    alpha, c = ngram.zipf_exponent(1000.0 * ranks ** -1.3)
+    assert math.isclose(alpha, 1.3) and math.isclose(c, math.log(1000.0))
+    # A window that skips a bent head recovers the slope of the rest.
+    counts = np.concatenate([[5e5, 4e5], 1000.0 * ranks[2:] ** -0.8])
+    assert ngram.zipf_exponent(counts)[0] > 0.9
+    assert math.isclose(ngram.zipf_exponent(counts, min_rank=3)[0], 0.8)
+    assert math.isclose(ngram.zipf_exponent(counts, 3, 10_000)[0], 0.8)  # max_rank is capped
+
+
+def test_zipf_exponent_rejects_bad_input():
+    with pytest.raises(ValueError, match="sorted"):
+        ngram.zipf_exponent([1, 5, 3])
+    with pytest.raises(ValueError, match="positive"):
+        ngram.zipf_exponent([5, 3, 0])
+    with pytest.raises(ValueError, match="two ranks"):
+        ngram.zipf_exponent([5, 3, 1], min_rank=3)
+
+
+def test_select_k_uses_the_validation_text():
+    train = [0, 1] * 50
+    # Validation text that repeats the training pattern wants little smoothing ...
+    k, scores = ngram.select_k(train, [0, 1, 0, 1, 0, 1], 4, [0.01, 1.0, 10.0])
+    assert k == 0.01 and scores[0.01] < scores[1.0] < scores[10.0]
+    # ... and one with pairs never seen in training wants more (k=0 would be infinite).
+    k, scores = ngram.select_k(train, [0, 2, 3, 1, 1, 0], 4, [0.0, 0.01, 1.0])
+    assert k == 1.0 and scores[0.0] == math.inf
+    with pytest.raises(ValueError, match="empty"):
+        ngram.select_k(train, train, 4, [])

@@ -75,3 +75,15 @@ def test_lyrics_heldout_is_after_every_training_prefix(lyrics_corpus):
     assert len(held) == 2000
     assert text.LYRICS_HELDOUT.start >= 20000  # the longest training prefix (chapter 7)
     assert vocab.unk in held  # characters the 10,000-char vocabulary never saw
+
+
+def test_lyrics_valid_is_apart_from_training_and_heldout(lyrics_corpus):
+    corpus, vocab = lyrics_corpus
+    valid, held = text.LYRICS_VALID, text.LYRICS_HELDOUT
+    assert valid.start >= 20000 and (valid.start >= held.stop or valid.stop <= held.start)
+    ids = text.lyrics_valid(vocab)
+    assert len(ids) == valid.stop - valid.start
+    chars = text.read_jay_lyrics()[valid]
+    assert [vocab.to_tokens(i) for i, ch in zip(ids, chars) if ch in vocab.token_to_idx] == \
+        [ch for ch in chars if ch in vocab.token_to_idx]
+    assert ids != text.lyrics_heldout(vocab)[:len(ids)]
