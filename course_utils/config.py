@@ -25,6 +25,12 @@ _HPARAMS = {
         "quick": dict(T=1000, noise_std=0.2, tau=4, n_train=600, num_hiddens=10, batch_size=16,
                       lr=0.01, num_epochs=5, k_steps=[1, 4, 16, 64]),
     },
+    # Chapter 2: the lyrics prefixes whose vocabularies the page reports (chapters 5-6 and 7
+    # train on them) and the min_freq of its rare-token example. Nothing to train.
+    "text_preprocessing": {
+        "full": dict(lyrics_max_chars=[10000, 20000], min_freq=5),
+        "quick": dict(lyrics_max_chars=[10000, 20000], min_freq=5),
+    },
     # Chapter 3: the add-k bigram baseline. k is chosen from k_grid on validation text (lyrics:
     # text.LYRICS_VALID; time machine: the last valid_fraction of its training part), then
     # the model is refit on all training text and scored once on the held-out text.
