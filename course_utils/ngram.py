@@ -1,6 +1,7 @@
 """n-gram counts, a Zipf-law fit and an add-k smoothed bigram language model
 (the baseline that the RNNs of chapters 5-7 must beat)."""
 import collections
+import copy
 import math
 
 import numpy as np
@@ -53,6 +54,14 @@ class BigramLM:
         for (v, _), count in self.pair_counts.items():
             self.context_counts[v] += count
 
+    def with_k(self, k):
+        """The same counts with another smoothing constant (nothing is counted again)."""
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        other = copy.copy(self)  # shallow: the two models share their read-only counters
+        other.k = k
+        return other
+
     def prob(self, w, v):
         denom = self.context_counts[v] + self.k * self.vocab_size
         if denom == 0:
@@ -80,5 +89,6 @@ def select_k(train_corpus, valid_corpus, vocab_size, ks):
     Returns (the k with the lowest validation perplexity, {k: validation perplexity})."""
     if not ks:
         raise ValueError("ks is empty; give at least one smoothing constant to try")
-    scores = {k: BigramLM(train_corpus, vocab_size, k).perplexity(valid_corpus) for k in ks}
+    counts = BigramLM(train_corpus, vocab_size, k=0)
+    scores = {k: counts.with_k(k).perplexity(valid_corpus) for k in ks}
     return min(scores, key=scores.get), scores

@@ -88,3 +88,13 @@ def test_select_k_uses_the_validation_text():
     assert k == 1.0 and scores[0.0] == math.inf
     with pytest.raises(ValueError, match="empty"):
         ngram.select_k(train, train, 4, [])
+
+
+def test_with_k_shares_counts_and_changes_only_k():
+    lm = ngram.BigramLM(CORPUS, vocab_size=4, k=1.0)
+    other = lm.with_k(0.5)
+    assert other.k == 0.5 and lm.k == 1.0 and other.pair_counts is lm.pair_counts
+    fresh = ngram.BigramLM(CORPUS, vocab_size=4, k=0.5)
+    assert all(math.isclose(other.prob(w, v), fresh.prob(w, v)) for v in range(4) for w in range(4))
+    with pytest.raises(ValueError):
+        lm.with_k(-0.1)
