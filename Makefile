@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Offline data: use ../shared/data as the mirror when it exists and no mirror is set.
 export COURSE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
 
-.PHONY: venv site test unit notebooks lab full bench clean
+.PHONY: venv site serve test unit notebooks lab full bench clean
 
 $(STAMP): requirements.txt requirements-d2l.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -19,6 +19,11 @@ venv: $(STAMP)
 
 site: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# The built site also works opened straight from the folder; a local server adds the
+# text snippets on the search page (browsers refuse them to file:// pages).
+serve: site
+	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html 8000
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax tests chapters
