@@ -7,6 +7,7 @@ finishes. They are deliberately not put in the book's source `_static/` folder: 
 Book 1.x adds every `.js` file found there to every page, so MathJax would load twice.
 """
 import json
+import shutil
 from pathlib import Path
 
 from sphinx.errors import ExtensionError
@@ -29,8 +30,9 @@ def mathjax_version():
 
 
 def use_local_mathjax(app, config):
-    if not (ES5 / ENTRY).is_file():
-        raise ExtensionError(f"offline_mathjax: {ES5 / ENTRY} is missing; "
+    missing = [p for p in [ENTRY, *LAZY] if not (ES5 / p).exists()]
+    if missing:
+        raise ExtensionError(f"offline_mathjax: {missing} missing in {ES5}; "
                              "reinstall the pinned django-static-mathjax package")
     if not mathjax_version().startswith("3."):
         raise ExtensionError(f"offline_mathjax: need MathJax 3, found {mathjax_version()}")
@@ -42,6 +44,7 @@ def copy_mathjax(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     dest = Path(app.outdir) / "_static" / TARGET
+    shutil.rmtree(dest, ignore_errors=True)  # a fresh copy: never a mix of two versions
     copy_asset(str(ES5 / ENTRY), str(dest))
     for sub in LAZY:
         copy_asset(str(ES5 / sub), str(dest / sub))
