@@ -403,6 +403,8 @@ PAGE_STATE = """() => {
     viewWidth: window.innerWidth,
     codeCells: document.querySelectorAll('.cell_input div.highlight').length,
     copyButtons: document.querySelectorAll('.cell_input button.copybtn').length,
+    stderr: [...document.querySelectorAll('.cell_output .stderr')]
+        .map((e) => e.textContent.trim().slice(0, 200)),
   };
 }""" % CONTENT
 
@@ -447,6 +449,8 @@ def check_page(reader, doc):
         # images
         broken = [i["src"] for i in state["images"] if not (i["complete"] and i["natural"] > 0)]
         assert not broken, f"images that did not load: {broken}"
+        # stored outputs show no warnings (a missing Chinese glyph in a figure is one)
+        assert not state["stderr"], f"stderr output on the page: {state['stderr']}"
         # copy buttons on every code cell
         assert state["copyButtons"] == state["codeCells"]
         return page, state
