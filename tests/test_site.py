@@ -51,29 +51,27 @@ RAW_MATH = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\s][^$\n]{0,200}
 
 # --------------------------------------------------------------------------- the book
 
-def toc_docs():
-    """Docnames in reading order: the root, then every file of _toc.yml."""
+def toc_entries():
+    """(docname, chapter number or None) in reading order: the root, then every file of
+    _toc.yml. Top-level chapters of parts marked `numbered` are numbered on, across parts."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    docs = [toc["root"]]
+    entries, count = [(toc["root"], None)], 0
 
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                docs.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
+    def walk(items, numbered, top):
+        nonlocal count
+        for item in items or []:
+            if "file" in item:
+                count += numbered and top
+                entries.append((item["file"], count if numbered and top else None))
+            walk(item.get("sections"), numbered, False)
 
-    walk({k: v for k, v in toc.items() if k != "root"})
-    return docs
+    for part in toc.get("parts") or [{"chapters": toc.get("chapters")}]:
+        walk(part.get("chapters"), bool(part.get("numbered")), True)
+    return entries
 
 
-def chapter_number(doc):
-    """Section number the site gives a page (None for the landing page)."""
-    docs = toc_docs()
-    return None if doc == docs[0] else docs.index(doc)
+def toc_docs():
+    return [doc for doc, _ in toc_entries()]
 
 
 def source(doc):
@@ -84,26 +82,21 @@ def source(doc):
     raise FileNotFoundError(f"{doc} is in _toc.yml but has no .ipynb or .md file")
 
 
-def headline(doc):
-    """The page title: the first level-1 heading of the source."""
-    path = source(doc)
-    if path.suffix == ".ipynb":
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    else:
-        text = path.read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line.startswith("# "):
-            return line[2:].strip()
-    raise AssertionError(f"{path.name} has no '# ' title")
-
-
-def plain_text(doc):
+def markdown(doc):
+    """The page's prose: a notebook's markdown cells, or the .md file."""
     path = source(doc)
     if path.suffix == ".ipynb":
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     return path.read_text(encoding="utf-8")
+
+
+def headline(doc):
+    """The page title: the first level-1 heading of the source."""
+    for line in markdown(doc).splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    raise AssertionError(f"{source(doc).name} has no '# ' title")
 
 
 def repository():
@@ -219,7 +212,7 @@ def test_search_index_holds_chinese_words(built_site):
     docs = index["docnames"]
     chapter = docs.index(SEARCH_DOC)
     for word in SEARCH_WORDS:
-        assert word in plain_text(SEARCH_DOC), f"{word} is not in {SEARCH_DOC}: pick another"
+        assert word in markdown(SEARCH_DOC), f"{word} is not in {SEARCH_DOC}: pick another"
         for pair in (word[i:i + 2] for i in range(len(word) - 1)):
             found = []  # a word of a page title is indexed under titleterms only
             for kind in ("terms", "titleterms"):
@@ -240,8 +233,9 @@ def links(html):
 def test_reader_features_on_every_chapter(built_site):
     repo, branch = repository()
     slug = urlsplit(repo).path.strip("/")
-    docs = toc_docs()
-    for i, doc in enumerate(docs):
+    entries = toc_entries()
+    docs = [doc for doc, _ in entries]
+    for i, (doc, number) in enumerate(entries):
         html = (built_site / f"{doc}.html").read_text(encoding="utf-8")
         hrefs = [unquote(h) for h in links(html)]
         depth = "../" * doc.count("/")
@@ -253,9 +247,9 @@ def test_reader_features_on_every_chapter(built_site):
         if i + 1 < len(docs):
             assert re.search(rf'<a class="right-next"\s+href="{re.escape(rel(doc, docs[i + 1]))}"',
                              html), f"{doc}: no link to the next page"
-        if chapter_number(doc):
-            assert f'<span class="section-number">{chapter_number(doc)}. </span>' in html, \
-                f"{doc}: chapter number"
+        if number:
+            assert f'<span class="section-number">{number}. </span>' in html, \
+                f"{doc}: chapter number {number}"
         if source(doc).suffix != ".ipynb":
             continue
         # download of the notebook itself, launch buttons for this repository
