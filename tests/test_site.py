@@ -17,6 +17,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -114,7 +115,9 @@ PAGES = toc_docs() + list(SPECIAL)
 @pytest.fixture(scope="module")
 def built_site():
     jb = Path(sys.executable).with_name("jupyter-book")
-    # --all: a warning in a page that an earlier build left unchanged must fail again.
+    # From scratch: no page left over from an earlier toc, and (--all) a warning in a page
+    # that an earlier build left unchanged fails again.
+    shutil.rmtree(SITE, ignore_errors=True)
     proc = subprocess.run([str(jb), "build", str(ROOT), "--all", "-W", "-n", "--keep-going"],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-4000:]
