@@ -6,8 +6,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 # Offline data: use ../shared/data as the mirror when it exists and no mirror is set.
 export COURSE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
+# torch's OpenMP threads spin while they wait. As soon as anything else wants the cores
+# (make test runs two notebooks at once; a shared machine) that made training 10-70x
+# slower on a 2-core machine; waiting threads that sleep (PASSIVE) kept full speed there.
+# Read once when torch loads, so it must be in the environment: notebook kernels inherit it.
+export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: venv site serve test unit notebooks lab full bench clean
+.PHONY: venv site serve test unit notebooks lab full bench ci-budget clean
 
 $(STAMP): requirements.txt requirements-d2l.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -37,8 +42,19 @@ notebooks: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab chapters
 
+# Prints each notebook's wall time and the total; records mode, device, torch version,
+# threads and wall time in each notebook's metadata. On a machine with CUDA it runs there.
 full: $(STAMP)
 	COURSE_FULL=1 $(PY) -m course_utils.notebooks run chapters/*.ipynb
+
+# Training speed of course_utils against d2l (the books' code): bench/results.json and the
+# table bench/results.md that the site's benchmark page shows.
+bench: $(STAMP)
+	$(PY) bench/bench.py
+
+# Wall time of the test command in its parts (notebooks, tests, site) against the CI budget.
+ci-budget: $(STAMP)
+	$(PY) bench/ci_budget.py
 
 clean:
 	rm -rf _build

@@ -1,7 +1,11 @@
 """Execute the chapter notebooks (in full mode for the site) and check what they store.
 
     python -m course_utils.notebooks run chapters/*.ipynb      # COURSE_FULL=1, outputs stored
+    python -m course_utils.notebooks time chapters/*.ipynb     # quick mode, nothing written
     python -m course_utils.notebooks check chapters/*.ipynb    # what the site will publish
+
+`run` and `time` print each notebook's wall time and the total; a notebook that fails is
+reported (and, for `run`, left unchanged) and the others still run.
 """
 import json
 import os
@@ -13,26 +17,42 @@ MAX_NOTEBOOK_BYTES = 3_000_000  # a page that heavy is slow on a phone: trim its
 FORBIDDEN_IN_OUTPUTS = ("/work/", "/home/", "/root/", "/tmp/", "C:\\")
 
 
-def execute(path, full=True, timeout=3600):
-    """Run a notebook top to bottom in a fresh kernel and store outputs and run metadata."""
+def execute(path, full=True, timeout=3600, write=True):
+    """Run a notebook top to bottom in a fresh kernel; store outputs and run metadata
+    (mode, device, torch version and threads, wall time) unless write=False."""
     import nbformat
     import torch
     from nbclient import NotebookClient
     from . import config
 
     path = Path(path)
+    saved = {k: os.environ.get(k) for k in ("COURSE_FULL", "OMP_WAIT_POLICY")}
     os.environ["COURSE_FULL"] = "1" if full else "0"  # the kernel inherits this environment
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    client.execute()
-    nb.metadata["course"] = {
-        "mode": config.mode(), "device": str(config.device()), "torch": torch.__version__,
-        "wall_time_s": round(time.perf_counter() - start, 1), "cpu_count": os.cpu_count(),
-    }
-    nbformat.write(nb, path)
-    return nb.metadata["course"]
+    # OpenMP threads that spin while they wait make torch 5-10x slower as soon as another
+    # process wants the cores (measured on a shared 2-core machine); sleeping threads cost
+    # nothing when the machine is idle. Read once, when the kernel loads torch.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        client.execute()
+        meta = {
+            "mode": config.mode(), "device": str(config.device()), "torch": torch.__version__,
+            "wall_time_s": round(time.perf_counter() - start, 1), "cpu_count": os.cpu_count(),
+            "threads": torch.get_num_threads(),
+        }
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    if write:
+        nb.metadata["course"] = meta
+        nbformat.write(nb, path)
+    return meta
 
 
 def problems(path):
@@ -65,20 +85,29 @@ def problems(path):
 
 
 def main(argv):
-    if len(argv) < 2 or argv[0] not in {"run", "check"}:
+    if len(argv) < 2 or argv[0] not in {"run", "time", "check"}:
         print(__doc__)
         return 2
     if argv[0] == "check":
         issues = [msg for p in argv[1:] for msg in problems(p)]
         print("\n".join(issues) or f"{len(argv) - 1} notebooks OK")
         return 1 if issues else 0
-    total = 0.0
+    full = argv[0] == "run"
+    total, failed = 0.0, []
     for p in argv[1:]:
-        meta = execute(p)
+        try:
+            meta = execute(p, full=full, write=full)
+        except Exception as exc:  # a failing cell: report it, keep the stored notebook, go on
+            failed.append(p)
+            last = (str(exc).strip().splitlines() or [""])[-1]
+            print(f"{p}: FAILED ({type(exc).__name__}: {last})", flush=True)
+            continue
         total += meta["wall_time_s"]
-        print(f"{p}: {meta['wall_time_s']:.1f} s on {meta['device']} ({meta['mode']})", flush=True)
-    print(f"total: {total:.1f} s")
-    return 0
+        print(f"{p}: {meta['wall_time_s']:.1f} s on {meta['device']} ({meta['mode']}, "
+              f"{meta['threads']} threads)", flush=True)
+    print(f"total: {total:.1f} s for {len(argv) - 1 - len(failed)} notebooks"
+          + (f"; FAILED: {' '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,98 @@
+"""The speed tooling: the full-run executor (make full), the benchmark (make bench) and the
+benchmark page's table, which must be the one generated from bench/results.json."""
+import importlib.util
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "bench" / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_notebook(path, source):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_run_records_metadata_and_goes_on_after_a_failure(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_FULL", raising=False)
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    good = write_notebook(tmp_path / "good.ipynb",
+                          "import os\nprint(os.environ['COURSE_FULL'], os.environ['OMP_WAIT_POLICY'])")
+    bad = write_notebook(tmp_path / "bad.ipynb", "1 / 0")
+    bad_before = bad.read_bytes()
+    assert notebooks.main(["run", str(bad), str(good)]) == 1
+    out = capsys.readouterr().out
+    assert "bad.ipynb: FAILED (CellExecutionError" in out and "ZeroDivisionError" in out
+    assert "good.ipynb: " in out and "total: " in out and "for 1 notebooks; FAILED: " in out
+    assert bad.read_bytes() == bad_before  # a failed run does not overwrite the notebook
+    nb = nbformat.read(good, as_version=4)
+    meta = nb.metadata["course"]
+    assert meta["mode"] == "full" and meta["device"] in ("cpu", "cuda")
+    assert meta["threads"] >= 1 and meta["wall_time_s"] > 0 and meta["torch"]
+    assert nb.cells[0].outputs[0]["text"] == "1 PASSIVE\n"  # what the kernel saw
+    # The executor leaves the caller's environment as it found it.
+    import os
+    assert "COURSE_FULL" not in os.environ and "OMP_WAIT_POLICY" not in os.environ
+
+
+def test_time_runs_quick_mode_and_writes_nothing(tmp_path, capsys):
+    good = write_notebook(tmp_path / "good.ipynb", "import os\nprint(os.environ['COURSE_FULL'])")
+    before = good.read_bytes()
+    assert notebooks.main(["time", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "(quick, " in out and "total: " in out
+    assert good.read_bytes() == before
+
+
+def test_benchmark_runs_both_implementations_on_the_same_batches(tmp_path):
+    bench = load_bench()
+    out, table = tmp_path / "r.json", tmp_path / "r.md"
+    assert bench.main(["--epochs", "2", "--hiddens", "16", "--max-tokens", "1200", "--threads", "1",
+                       "--out", str(out), "--table", str(table)]) == 0
+    results = json.loads(out.read_text(encoding="utf-8"))
+    rows = results["rows"]
+    assert [(r["model"], r["corpus"]) for r in rows] == \
+        [(m, c) for c in bench.CORPORA for m in bench.MODELS]
+    assert rows[0]["vocab"] == 28
+    for r in rows:
+        assert r["ratio"] == pytest.approx(r["course_utils_tok_s"] / r["d2l_tok_s"])
+        # Same weights, same minibatches, same maths: the same training perplexity.
+        assert r["course_utils_ppl"] == pytest.approx(r["d2l_ppl"], rel=1e-3), r["model"]
+        assert len(r["course_utils_epoch_s"]) == len(r["d2l_epoch_s"]) == 1
+    assert results["peak_rss_mb"] > 0 and results["machine"]["cpu_count"] >= 1
+    assert table.read_text(encoding="utf-8") == bench.render(results)
+    with pytest.raises(ValueError, match="--epochs must be >= 2"):
+        bench.main(["--epochs", "1", "--out", str(out), "--table", str(table)])
+
+
+def test_render_puts_the_ratio_last():
+    bench = load_bench()
+    results = json.loads((ROOT / "bench" / "results.json").read_text(encoding="utf-8"))
+    header, _, *rest = bench.render(results).splitlines()
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    assert columns[-3:] == ["course_utils tok/s", "d2l tok/s", "course_utils / d2l"]
+    for r in results["rows"]:
+        assert any(line.startswith(f"| {r['model']} | {r['corpus']} |") and
+                   line.endswith(f"| {r['ratio']:.2f} |") for line in rest)
+
+
+def test_benchmark_page_shows_the_table_generated_from_the_results():
+    bench = load_bench()
+    results = json.loads((ROOT / "bench" / "results.json").read_text(encoding="utf-8"))
+    committed = (ROOT / "bench" / "results.md").read_text(encoding="utf-8")
+    assert committed == bench.render(results), "run `python bench/bench.py --render`"
+    page = (ROOT / "benchmark.md").read_text(encoding="utf-8")
+    assert "bench/results.md" in page and "{include}" in page
