@@ -96,3 +96,21 @@ def test_benchmark_page_shows_the_table_generated_from_the_results():
     assert committed == bench.render(results), "run `python bench/bench.py --render`"
     page = (ROOT / "benchmark.md").read_text(encoding="utf-8")
     assert "bench/results.md" in page and "{include}" in page
+
+
+def test_ci_budget_sums_cell_times_per_notebook_and_module(tmp_path):
+    spec = importlib.util.spec_from_file_location("ci_budget", ROOT / "bench" / "ci_budget.py")
+    ci_budget = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ci_budget)
+    xml = tmp_path / "junit.xml"
+    xml.write_text(
+        '<testsuites><testsuite>'
+        '<testcase classname="chapters.05_rnn_scratch.ipynb" name="Cell 0" time="2.5"/>'
+        '<testcase classname="chapters.05_rnn_scratch.ipynb" name="Cell 1" time="1.0"/>'
+        '<testcase classname="chapters.01_sequence_models.ipynb" name="Cell 0" time="1.5"/>'
+        '<testcase classname="tests.test_train" name="test_a" time="0.25"/>'
+        '<testcase classname="tests.test_train.TestX" name="test_b" time="0.5"/>'
+        '</testsuite></testsuites>', encoding="utf-8")
+    assert ci_budget.per_file_seconds(xml) == [("chapters.05_rnn_scratch.ipynb", 3.5),
+                                               ("chapters.01_sequence_models.ipynb", 1.5),
+                                               ("tests.test_train", 0.75)]
