@@ -43,24 +43,32 @@ _HPARAMS = {
                       lyrics_max_chars=[10000, 20000], tm_train_fraction=0.9,
                       valid_fraction=0.1, zipf_ranks=[10, 1000]),
     },
-    # Chapter 4: gradient norms through time.
+    # Chapter 4: gradient norms through time in a tanh RNN whose recurrent matrix is gamma
+    # times an orthogonal matrix (gamma < 1 shrinks, gamma > 1 stretches), over `repeats` draws.
     "rnn_concepts": {
-        "full": dict(num_hiddens=64, seq_lens=[5, 10, 20, 40, 80], clip_theta=1.0, repeats=20),
-        "quick": dict(num_hiddens=64, seq_lens=[5, 10, 20, 40, 80], clip_theta=1.0, repeats=5),
+        "full": dict(num_hiddens=64, input_dim=16, batch_size=8, gammas=[0.5, 1.0, 3.0],
+                     seq_lens=[5, 10, 20, 40, 80], clip_theta=1.0, repeats=20),
+        "quick": dict(num_hiddens=64, input_dim=16, batch_size=8, gammas=[0.5, 1.0, 3.0],
+                      seq_lens=[5, 10, 20, 40, 80], clip_theta=1.0, repeats=3),
     },
     # Chapter 5 (seed 000): RNN from scratch on the first 10,000 lyrics characters.
+    # valid_period: epochs between held-out evaluations; time_repeats: timing repetitions.
     "rnn_scratch": {
         "full": dict(max_chars=10000, num_hiddens=256, batch_size=32, num_steps=35,
-                     num_epochs=250, lr=1e2, clip_theta=1e-2, pred_period=50, pred_len=50),
+                     num_epochs=250, lr=1e2, clip_theta=1e-2, pred_period=50, pred_len=50,
+                     valid_period=10, temperatures=[0.5, 1.0, 1.5], time_repeats=10),
         "quick": dict(max_chars=10000, num_hiddens=256, batch_size=32, num_steps=35,
-                      num_epochs=30, lr=1e2, clip_theta=1e-2, pred_period=10, pred_len=50),
+                      num_epochs=5, lr=1e2, clip_theta=1e-2, pred_period=5, pred_len=50,
+                      valid_period=2, temperatures=[0.5, 1.0, 1.5], time_repeats=2),
     },
-    # Chapter 6 (seed 000): nn.RNN with Adam.
+    # Chapter 6 (seed 000): nn.RNN with Adam. time_epochs: epochs timed per model.
     "rnn_concise": {
         "full": dict(max_chars=10000, num_hiddens=256, batch_size=32, num_steps=35,
-                     num_epochs=250, lr=1e-3, clip_theta=1e-2, pred_period=50, pred_len=50),
+                     num_epochs=250, lr=1e-3, clip_theta=1e-2, pred_period=50, pred_len=50,
+                     valid_period=10, time_epochs=3),
         "quick": dict(max_chars=10000, num_hiddens=256, batch_size=32, num_steps=35,
-                      num_epochs=20, lr=1e-3, clip_theta=1e-2, pred_period=10, pred_len=50),
+                      num_epochs=5, lr=1e-3, clip_theta=1e-2, pred_period=5, pred_len=50,
+                      valid_period=2, time_epochs=1),
     },
     # Chapter 7 (seed 002): GRU on the first 20,000 lyrics characters.
     "gru": {

@@ -102,15 +102,70 @@ def predict(prefix, num_preds, net, vocab, device, temperature=0.0, generator=No
 
 
 @torch.no_grad()
-def evaluate_perplexity(net, corpus, device, num_steps=35):
-    """Perplexity on a held-out token sequence, read left to right with the state carried."""
+def evaluate_perplexity(net, corpus, device, num_steps=35, ignore_index=None):
+    """Perplexity on a held-out token sequence, read left to right with the state carried.
+    Targets equal to `ignore_index` (e.g. vocab.unk) are left out of the mean."""
+    if len(corpus) < 2:
+        raise ValueError(f"need at least 2 tokens to score a prediction, got {len(corpus)}")
     X = torch.tensor(corpus[:-1], device=device).reshape(1, -1)
     Y = torch.tensor(corpus[1:], device=device)
+    skip = -100 if ignore_index is None else ignore_index  # -100: cross_entropy's "none"
     state, nll = net.begin_state(1, device), 0.0
     for i in range(0, X.shape[1], num_steps):
         y_hat, state = net(X[:, i:i + num_steps], state)
-        nll += F.cross_entropy(y_hat, Y[i:i + num_steps], reduction="sum").item()
-    return math.exp(nll / Y.numel())
+        nll += F.cross_entropy(y_hat, Y[i:i + num_steps], reduction="sum",
+                               ignore_index=skip).item()
+    count = int((Y != skip).sum())
+    if count == 0:
+        raise ValueError(f"every target equals ignore_index={ignore_index}: nothing to score")
+    return math.exp(nll / count)
+
+
+def _in_jupyter():
+    """True inside a Jupyter kernel (where an output can be updated in place)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _display_handle(bundle):
+    """Show a mime bundle as an output that can be updated later (a DisplayHandle)."""
+    from IPython.display import display
+    return display(bundle, raw=True, display_id=True)
+
+
+class Progress:
+    """A progress bar that updates in place inside Jupyter, once per epoch.
+
+    nbclient stores the last update, so the page on the site shows the finished bar with the
+    final numbers rather than 250 lines. Outside Jupyter (terminal, pytest) it shows nothing:
+    the periodic log lines of `train` are the progress there."""
+
+    def __init__(self, num_epochs, enabled=None):
+        self.num_epochs, self.start = num_epochs, time.perf_counter()
+        self.handle = None
+        if _in_jupyter() if enabled is None else enabled:
+            self.handle = _display_handle(self.bundle(0, None))
+
+    def text(self, epoch, ppl):
+        seconds = time.perf_counter() - self.start
+        line = f"epoch {epoch}/{self.num_epochs}"
+        if ppl is not None:
+            line += f"  困惑度 {ppl:.2f}"
+        return line + f"  已用 {seconds:.0f} 秒" + ("  完成" if epoch == self.num_epochs else "")
+
+    def bundle(self, epoch, ppl):
+        text = self.text(epoch, ppl)
+        html = (f'<progress value="{epoch}" max="{self.num_epochs}" style="width: 40%"></progress> '
+                f"<code>{text}</code>")
+        return {"text/plain": text, "text/html": html}
+
+    def update(self, epoch, ppl):
+        if self.handle is not None:
+            self.handle.update(self.bundle(epoch, ppl), raw=True)
 
 
 @dataclass
@@ -129,17 +184,27 @@ class History:
                "seconds_per_epoch": self.train_seconds / len(self.epochs)}
         if self.valid_perplexity:
             out["valid_perplexity"] = self.valid_perplexity[-1]
+            best = min(range(len(self.valid_perplexity)), key=self.valid_perplexity.__getitem__)
+            out["best_valid_perplexity"] = self.valid_perplexity[best]
+            out["best_valid_epoch"] = self.valid_epochs[best]
         return out
 
 
 def train(net, train_iter, vocab, updater, num_epochs, device, clip_theta=1.0,
           use_random_iter=False, prefixes=(), pred_period=10, pred_len=50,
-          valid_corpus=None, log=print):
-    """Train for num_epochs; every pred_period epochs (and at the end) log the perplexity,
-    the speed, the held-out perplexity and a continuation of each prefix."""
+          valid_corpus=None, valid_period=None, valid_ignore_index=None, log=print,
+          progress=None):
+    """Train for num_epochs. Every pred_period epochs (and at the end) log the perplexity,
+    the speed and a continuation of each prefix; every valid_period epochs (default:
+    pred_period, and at the end) measure the held-out perplexity of `valid_corpus`.
+    progress: None shows a live progress bar only inside Jupyter; True/False force it."""
     if num_epochs < 1:
         raise ValueError(f"num_epochs must be >= 1, got {num_epochs}")
-    history = History()
+    if pred_period < 1 or (valid_period is not None and valid_period < 1):
+        raise ValueError(f"pred_period and valid_period must be >= 1, got {pred_period} "
+                         f"and {valid_period}")
+    valid_period = valid_period or pred_period
+    history, bar = History(), Progress(num_epochs, progress)
     for epoch in range(1, num_epochs + 1):
         start = time.perf_counter()
         ppl, speed = train_epoch(net, train_iter, updater, device, use_random_iter, clip_theta)
@@ -147,13 +212,16 @@ def train(net, train_iter, vocab, updater, num_epochs, device, clip_theta=1.0,
         history.epochs.append(epoch)
         history.perplexity.append(ppl)
         history.tokens_per_sec.append(speed)
-        if epoch % pred_period == 0 or epoch == num_epochs:
-            line = f"epoch {epoch:4d}  perplexity {ppl:8.2f}  {speed:8.0f} tokens/s"
-            if valid_corpus is not None:
-                valid = evaluate_perplexity(net, valid_corpus, device)
-                history.valid_epochs.append(epoch)
-                history.valid_perplexity.append(valid)
-                line += f"  held-out perplexity {valid:8.2f}"
+        last = epoch == num_epochs
+        if valid_corpus is not None and (epoch % valid_period == 0 or last):
+            history.valid_epochs.append(epoch)
+            history.valid_perplexity.append(
+                evaluate_perplexity(net, valid_corpus, device, ignore_index=valid_ignore_index))
+        bar.update(epoch, ppl)
+        if epoch % pred_period == 0 or last:
+            line = f"epoch {epoch:4d}  困惑度 {ppl:8.2f}  {speed:7.0f} 词元/秒"
+            if history.valid_epochs and history.valid_epochs[-1] == epoch:
+                line += f"  留出困惑度 {history.valid_perplexity[-1]:8.2f}"
             history.samples[epoch] = [predict(p, pred_len, net, vocab, device) for p in prefixes]
             if log:
                 log(line)

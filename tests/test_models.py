@@ -97,3 +97,31 @@ def test_parameter_count_does_not_depend_on_sequence_length():
     for steps in (1, 10, 100):
         net(torch.randint(0, V, (B, steps)), net.begin_state(B, CPU))
         assert models.count_parameters(net) == n
+
+
+def test_concise_rnn_model_equals_the_scratch_model_with_the_same_weights():
+    """Whole language models (input, recurrence, output layer), not only the hidden state."""
+    scratch = models.RNNModelScratch(V, H, CPU, models.get_rnn_params, models.init_rnn_state,
+                                     models.rnn)
+    W_xh, W_hh, b_h, W_hq, b_q = scratch.params
+    with torch.no_grad():
+        b_h.normal_()
+        b_q.normal_()
+    concise = models.RNNModel(nn.RNN(V, H), V)
+    with torch.no_grad():
+        concise.rnn.weight_ih_l0.copy_(W_xh.T)
+        concise.rnn.weight_hh_l0.copy_(W_hh.T)
+        concise.rnn.bias_ih_l0.copy_(b_h)
+        concise.rnn.bias_hh_l0.zero_()
+        concise.linear.weight.copy_(W_hq.T)
+        concise.linear.bias.copy_(b_q)
+    X = torch.randint(0, V, (B, T))
+    h0 = torch.randn(B, H)
+    y_scratch, (h_scratch,) = scratch(X, (h0,))
+    y_concise, h_concise = concise(X, h0[None])
+    assert y_scratch.shape == y_concise.shape == (T * B, V)
+    assert torch.allclose(y_scratch, y_concise, atol=1e-5)
+    assert torch.allclose(h_scratch, h_concise[0], atol=1e-5)
+    # Rows are time-major in both: row t * B + b predicts the token after X[b, t].
+    y_first, _ = concise(X[:, :1], h0[None])
+    assert torch.allclose(y_concise[:B], y_first, atol=1e-5)

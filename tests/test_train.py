@@ -109,6 +109,8 @@ def test_evaluate_perplexity_of_an_untrained_model_is_near_uniform():
     assert ppl == pytest.approx(len(vocab), rel=0.02)
 
 
+# d2l's own train_epoch_ch8 converts a loss that requires grad to a float (its warning).
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True:UserWarning")
 def test_first_epoch_agrees_with_d2l(tm_corpus):
     """Same weights, same minibatches (same seed): d2l's train_epoch_ch8 and ours."""
     d2l = reference.import_d2l()
@@ -132,3 +134,75 @@ def test_first_epoch_agrees_with_d2l(tm_corpus):
         loader = iterators.SeqDataLoader(corpus, 32, 35, use_random_iter)
         ppl, _ = train.train_epoch(net, loader, train.SGD(net.params, 1.0), CPU, use_random_iter, 1.0)
         assert ppl == pytest.approx(ref_ppl, rel=1e-4)
+
+
+def test_evaluate_perplexity_can_skip_a_target_index():
+    vocab = text.Vocab(list("abcdefgh"))
+    net = scratch_rnn(len(vocab))
+    with torch.no_grad():  # every prediction: 'c' with probability ~1
+        net.params[-1][vocab["c"]] = 50.0
+    corpus = vocab[list("acacac")]  # targets c a c a c
+    assert train.evaluate_perplexity(net, corpus, CPU, num_steps=2) > 1e6  # 'a' gets ~e^-50
+    # Without the 'a' targets only well-predicted 'c' targets remain in the mean.
+    ppl = train.evaluate_perplexity(net, corpus, CPU, num_steps=2, ignore_index=vocab["a"])
+    assert ppl == pytest.approx(1.0, abs=1e-6)
+    with pytest.raises(ValueError, match="nothing to score"):
+        train.evaluate_perplexity(net, vocab[list("aaaa")], CPU, ignore_index=vocab["a"])
+    with pytest.raises(ValueError, match="at least 2 tokens"):
+        train.evaluate_perplexity(net, vocab[["a"]], CPU)
+
+
+class FakeHandle:
+    def __init__(self, bundle):
+        self.bundles = [bundle]
+
+    def update(self, bundle, raw=False):
+        assert raw
+        self.bundles.append(bundle)
+
+
+def test_progress_bar_updates_in_place_and_ends_complete(monkeypatch):
+    handles = []
+
+    def fake_display(bundle):
+        handles.append(FakeHandle(bundle))
+        return handles[-1]
+    monkeypatch.setattr(train, "_display_handle", fake_display)
+    loader, vocab = tiny_setup()
+    net = scratch_rnn(len(vocab))
+    train.train(net, loader, vocab, train.SGD(net.parameters(), 1.0), 4, CPU, log=None,
+                progress=True)
+    assert len(handles) == 1  # one output, updated in place: not one line per epoch
+    bundles = handles[0].bundles
+    assert len(bundles) == 1 + 4
+    final = bundles[-1]
+    assert final["text/plain"].startswith("epoch 4/4") and "完成" in final["text/plain"]
+    assert 'value="4" max="4"' in final["text/html"]
+    assert "完成" not in bundles[-2]["text/plain"]
+
+
+def test_progress_is_off_outside_jupyter_by_default(monkeypatch):
+    def fail(bundle):
+        raise AssertionError("no display outside Jupyter")
+    monkeypatch.setattr(train, "_display_handle", fail)
+    assert not train._in_jupyter()
+    bar = train.Progress(3)
+    bar.update(1, 10.0)  # silently does nothing
+    assert bar.handle is None
+
+
+def test_valid_period_and_best_valid_summary():
+    loader, vocab = tiny_setup()
+    net = scratch_rnn(len(vocab))
+    logged = []
+    hist = train.train(net, loader, vocab, train.SGD(net.parameters(), 1.0), 5, CPU,
+                       pred_period=5, valid_corpus=vocab[list("abcabd" * 4)], valid_period=2,
+                       log=logged.append)
+    assert hist.valid_epochs == [2, 4, 5] and set(hist.samples) == {5}
+    assert len(logged) == 1 and "留出困惑度" in logged[0]
+    summary = hist.summary()
+    best = min(hist.valid_perplexity)
+    assert summary["best_valid_perplexity"] == best
+    assert summary["best_valid_epoch"] == hist.valid_epochs[hist.valid_perplexity.index(best)]
+    with pytest.raises(ValueError, match="valid_period"):
+        train.train(net, loader, vocab, None, 1, CPU, valid_period=0)
