@@ -400,6 +400,11 @@ PAGE_STATE = """() => {
     viewWidth: window.innerWidth,
     codeCells: document.querySelectorAll('.cell_input div.highlight').length,
     copyButtons: document.querySelectorAll('.cell_input button.copybtn').length,
+    // formulas wider than their box that the reader cannot scroll to see
+    clippedMath: [...document.querySelectorAll('span.math, div.math mjx-container')]
+        .filter((m) => m.scrollWidth > m.clientWidth + 1
+                && !['auto', 'scroll'].includes(getComputedStyle(m).overflowX))
+        .map((m) => m.textContent.slice(0, 80)),
     stderr: [...document.querySelectorAll('.cell_output .stderr')]
         .map((e) => e.textContent.trim().slice(0, 200)),
   };
@@ -487,9 +492,10 @@ def test_page_in_browser(desktop, phone, doc):
         page.close()
     page, state = check_page(phone, doc)
     try:
-        # Phone: nothing wider than the screen; figures keep their shape and use the
-        # screen's width (their labels stay legible).
+        # Phone: nothing wider than the screen, wide formulas scroll; figures keep their
+        # shape and use the screen's width (their labels stay legible).
         assert state["pageWidth"] <= state["viewWidth"], "page scrolls sideways on a phone"
+        assert not state["clippedMath"], f"formulas cut off on a phone: {state['clippedMath']}"
         for img in (i for i in state["images"] if i["output"]):
             assert abs(img["w"] / img["h"] - img["natural"] / img["naturalH"]) < 0.02, img
             css_width = img["natural"] / 2  # retina PNG: two pixels per CSS pixel
