@@ -496,7 +496,7 @@ def test_page_in_browser(desktop, phone, doc):
         # shape and use the screen's width (their labels stay legible).
         assert state["pageWidth"] <= state["viewWidth"], "page scrolls sideways on a phone"
         assert not state["clippedMath"], f"formulas cut off on a phone: {state['clippedMath']}"
-        for img in (i for i in state["images"] if i["output"]):
+        for img in (i for i in state["images"] if i["output"] and i["w"]):  # shown ones
             assert abs(img["w"] / img["h"] - img["natural"] / img["naturalH"]) < 0.02, img
             css_width = img["natural"] / 2  # retina PNG: two pixels per CSS pixel
             assert img["w"] >= min(css_width, state["viewWidth"]) - 1, img
