@@ -12,7 +12,7 @@ export COURSE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
 # Read once when torch loads, so it must be in the environment: notebook kernels inherit it.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: venv site serve test unit notebooks lab full bench ci-budget clean
+.PHONY: venv site serve test chromium unit notebooks lab full bench ci-budget clean
 
 $(STAMP): requirements.txt requirements-d2l.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,8 +30,18 @@ site: $(STAMP)
 serve: site
 	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html 8000
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax tests chapters
+
+# The site's browser test drives Debian's chromium through Playwright (which then downloads
+# no browser of its own). Installed once (about 40 s), skipped when present.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  else \
+	    echo "make test needs Debian's chromium: run 'sudo apt-get install chromium' once"; exit 1; \
+	  fi; }
 
 unit: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile tests
