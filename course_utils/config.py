@@ -81,9 +81,9 @@ _HPARAMS = {
                      num_epochs=200, lr=3.0, clip_theta=1.0, lr_late=1.0, lr_decay_epoch=150,
                      lr_concise=1e-3, pred_period=40, pred_len=50, valid_period=10,
                      gate_chars=6000),
-        "quick": dict(max_chars=20000, num_hiddens=256, batch_size=32, num_steps=35,
-                      num_epochs=2, lr=3.0, clip_theta=1.0, lr_late=1.0, lr_decay_epoch=1,
-                      lr_concise=1e-3, pred_period=2, pred_len=50, valid_period=2,
+        "quick": dict(max_chars=20000, num_hiddens=64, batch_size=32, num_steps=35,
+                      num_epochs=3, lr=3.0, clip_theta=1.0, lr_late=1.0, lr_decay_epoch=2,
+                      lr_concise=1e-3, pred_period=3, pred_len=50, valid_period=3,
                       gate_chars=1500),
     },
     # Chapter 8: the small training runs behind the exercise answers. num_epochs: SGD runs of
