@@ -90,14 +90,14 @@ _HPARAMS = {
     # the scratch RNN (chapter 5's lr 100, clip 0.01); adam_epochs: the Adam runs, with
     # adam_lr for the scratch GRU variants and concise_lr for nn.RNN (clip 1);
     # small_hiddens/embed_sizes: exercise variants; eval_chars: how much of the validation
-    # and held-out text is scored (None: all of it).
+    # and held-out text is scored (None: all of it); ar_epochs: chapter 1's sine MLP.
     "quiz_answers": {
         "full": dict(max_chars=10000, batch_size=32, num_steps=35, num_hiddens=256,
                      num_epochs=30, adam_epochs=15, adam_lr=1e-2, concise_lr=3e-3,
-                     small_hiddens=64, embed_sizes=[32, 256], eval_chars=None),
+                     small_hiddens=64, embed_sizes=[32, 256], eval_chars=None, ar_epochs=5),
         "quick": dict(max_chars=4000, batch_size=32, num_steps=35, num_hiddens=64,
                       num_epochs=2, adam_epochs=2, adam_lr=1e-2, concise_lr=3e-3,
-                      small_hiddens=16, embed_sizes=[32, 256], eval_chars=500),
+                      small_hiddens=16, embed_sizes=[32, 256], eval_chars=500, ar_epochs=1),
     },
 }
 
