@@ -6,11 +6,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 # Offline data: use ../shared/data as the mirror when it exists and no mirror is set.
 export COURSE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
-# torch's OpenMP threads spin while they wait. As soon as anything else wants the cores
-# (make test runs two notebooks at once; a shared machine) that made training 10-70x
-# slower on a 2-core machine; waiting threads that sleep (PASSIVE) kept full speed there.
-# Read once when torch loads, so it must be in the environment: notebook kernels inherit it.
-export OMP_WAIT_POLICY ?= PASSIVE
+# How torch's OpenMP threads wait is set where torch starts: tests/conftest.py (PASSIVE, as
+# the tests run two notebooks at once) and course_utils/notebooks.py (a short spin, for
+# one notebook at a time); bench/bench.py does the same as the latter.
 
 .PHONY: venv site serve test chromium unit notebooks lab full bench ci-budget clean
 
@@ -53,9 +51,11 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab chapters
 
 # Prints each notebook's wall time and the total; records mode, device, torch version,
-# threads and wall time in each notebook's metadata. On a machine with CUDA it runs there.
+# threads and wall time in each notebook's metadata (tabled in bench/full_runs.md for the
+# site's benchmark page). On a machine with CUDA it runs there.
 full: $(STAMP)
 	COURSE_FULL=1 $(PY) -m course_utils.notebooks run chapters/*.ipynb
+	$(PY) -m course_utils.notebooks table chapters/*.ipynb > bench/full_runs.md
 
 # Training speed of course_utils against d2l (the books' code): bench/results.json and the
 # table bench/results.md that the site's benchmark page shows.

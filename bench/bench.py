@@ -24,10 +24,16 @@ import time
 import warnings
 from pathlib import Path
 
-import torch
-from torch import nn
+from course_utils.notebooks import SPINCOUNT
 
-from course_utils import iterators, models, reference, text, train
+# Before torch loads: OpenMP threads wait the way they do for `make full` (a short spin; see
+# course_utils/notebooks.py), unless the environment says otherwise.
+os.environ.setdefault("GOMP_SPINCOUNT", SPINCOUNT)
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from course_utils import config, iterators, models, reference, text, train  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SEED = 42
@@ -152,7 +158,7 @@ def run(args):
                      "num_hiddens": args.hiddens, "lr": args.lr, "clip_theta": 1.0,
                      "max_tokens": args.max_tokens, "iterator": "sequential", "seed": SEED},
         "machine": {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
-                    "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)"),
+                    "openmp_wait": config.openmp_wait(),
                     "torch": torch.__version__, "d2l": d2l_version(), "python": platform.python_version(),
                     "load_average_before": round(load_before[0], 2),
                     "load_average_after": round(os.getloadavg()[0], 2)},
@@ -191,7 +197,7 @@ def render(results):
               f"{s['timed_epochs']} 个迭代周期的中位数。",
               "",
               f"机器：{m['cpu']}，{m['cpu_count']} 个 CPU 核，torch {m['torch']}（{m['threads']} 个线程，"
-              f"OMP_WAIT_POLICY={m['omp_wait_policy']}），d2l {m['d2l']}，Python {m['python']}。{busy}"
+              f"{m['openmp_wait']}），d2l {m['d2l']}，Python {m['python']}。{busy}"
               f"基准进程的峰值内存（RSS）：{results['peak_rss_mb']:,.0f} MB；总耗时 {results['wall_s']:,.0f} 秒。",
               ""]
     return "\n".join(lines)

@@ -3,6 +3,7 @@
     python -m course_utils.notebooks run chapters/*.ipynb      # COURSE_FULL=1, outputs stored
     python -m course_utils.notebooks time chapters/*.ipynb     # quick mode, nothing written
     python -m course_utils.notebooks check chapters/*.ipynb    # what the site will publish
+    python -m course_utils.notebooks table chapters/*.ipynb    # Markdown table of the stored runs
 
 `run` and `time` print each notebook's wall time and the total; a notebook that fails is
 reported (and, for `run`, left unchanged) and the others still run.
@@ -15,6 +16,7 @@ from pathlib import Path
 
 MAX_NOTEBOOK_BYTES = 3_000_000  # a page that heavy is slow on a phone: trim its outputs
 FORBIDDEN_IN_OUTPUTS = ("/work/", "/home/", "/root/", "/tmp/", "C:\\")
+SPINCOUNT = "1000"  # GOMP_SPINCOUNT for the notebook kernels (see execute)
 
 
 def execute(path, full=True, timeout=3600, write=True):
@@ -26,12 +28,14 @@ def execute(path, full=True, timeout=3600, write=True):
     from . import config
 
     path = Path(path)
-    saved = {k: os.environ.get(k) for k in ("COURSE_FULL", "OMP_WAIT_POLICY")}
+    saved = {k: os.environ.get(k) for k in ("COURSE_FULL", "GOMP_SPINCOUNT")}
     os.environ["COURSE_FULL"] = "1" if full else "0"  # the kernel inherits this environment
-    # OpenMP threads that spin while they wait make torch 5-10x slower as soon as another
-    # process wants the cores (measured on a shared 2-core machine); sleeping threads cost
-    # nothing when the machine is idle. Read once, when the kernel loads torch.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # How long torch's OpenMP threads spin before they sleep while waiting for work (read
+    # once, when the kernel loads torch). The default (300,000 rounds) made training 10-70x
+    # slower whenever another process wanted the cores; never spinning (OMP_WAIT_POLICY=
+    # PASSIVE) wakes the threads for every small per-step matmul, 1.7x slower on an idle
+    # 2-core machine. A short spin keeps the idle speed and most of the safety.
+    os.environ.setdefault("GOMP_SPINCOUNT", SPINCOUNT)
     try:
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
@@ -42,6 +46,7 @@ def execute(path, full=True, timeout=3600, write=True):
             "mode": config.mode(), "device": str(config.device()), "torch": torch.__version__,
             "wall_time_s": round(time.perf_counter() - start, 1), "cpu_count": os.cpu_count(),
             "threads": torch.get_num_threads(),
+            "openmp_wait": config.openmp_wait(),
         }
     finally:
         for key, value in saved.items():
@@ -84,14 +89,39 @@ def problems(path):
     return found
 
 
+def timing_table(paths):
+    """Markdown table of the runs stored in the notebooks' metadata: chapter, wall time, and
+    how it ran (mode, device, threads, OpenMP waiting), with the total. Written by `make full`
+    for the benchmark page."""
+    rows, total = [], 0.0
+    for path in paths:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+        title = "".join(nb["cells"][0]["source"]).splitlines()[0].lstrip("# ").strip()
+        meta = nb.get("metadata", {}).get("course", {})
+        seconds = meta.get("wall_time_s")
+        total += seconds or 0.0
+        parts = [meta.get("mode"), meta.get("device"),
+                 meta.get("cpu_count") and f"{meta['cpu_count']} 核",
+                 meta.get("torch") and f"torch {meta['torch']}",
+                 meta.get("threads") and f"{meta['threads']} 线程", meta.get("openmp_wait")]
+        how = "，".join(str(p) for p in parts if p)
+        rows.append(f"| [{title}](chapters/{Path(path).name}) | "
+                    f"{'—' if seconds is None else f'{seconds:.1f}'} | {how or '—'} |")
+    return "\n".join(["| 章节 | 秒 | 运行方式 |", "|---|---:|---|", *rows,
+                      f"| **合计** | **{total:.1f}**（{total / 60:.1f} 分钟） | |", ""])
+
+
 def main(argv):
-    if len(argv) < 2 or argv[0] not in {"run", "time", "check"}:
+    if len(argv) < 2 or argv[0] not in {"run", "time", "check", "table"}:
         print(__doc__)
         return 2
     if argv[0] == "check":
         issues = [msg for p in argv[1:] for msg in problems(p)]
         print("\n".join(issues) or f"{len(argv) - 1} notebooks OK")
         return 1 if issues else 0
+    if argv[0] == "table":
+        print(timing_table(argv[1:]), end="")
+        return 0
     full = argv[0] == "run"
     total, failed = 0.0, []
     for p in argv[1:]:

@@ -72,3 +72,13 @@ def test_describe_names_mode_and_device(monkeypatch):
     monkeypatch.delenv("COURSE_FULL", raising=False)
     line = config.describe()
     assert "mode=quick" in line and "device=" in line and torch.__version__ in line
+
+
+def test_openmp_wait_reports_the_environment(monkeypatch):
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    monkeypatch.setenv("GOMP_SPINCOUNT", "1000")
+    assert config.openmp_wait() == "OMP_WAIT_POLICY=PASSIVE"  # PASSIVE wins: no spinning at all
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    assert config.openmp_wait() == "GOMP_SPINCOUNT=1000"
+    monkeypatch.delenv("GOMP_SPINCOUNT")
+    assert config.openmp_wait() == "GOMP_SPINCOUNT=(default)"

@@ -29,8 +29,10 @@ def write_notebook(path, source):
 def test_run_records_metadata_and_goes_on_after_a_failure(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("COURSE_FULL", raising=False)
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
     good = write_notebook(tmp_path / "good.ipynb",
-                          "import os\nprint(os.environ['COURSE_FULL'], os.environ['OMP_WAIT_POLICY'])")
+                          "import os\nprint(os.environ['COURSE_FULL'], os.environ['GOMP_SPINCOUNT'],\n"
+                          "      os.environ.get('OMP_WAIT_POLICY'))")
     bad = write_notebook(tmp_path / "bad.ipynb", "1 / 0")
     bad_before = bad.read_bytes()
     assert notebooks.main(["run", str(bad), str(good)]) == 1
@@ -42,10 +44,11 @@ def test_run_records_metadata_and_goes_on_after_a_failure(tmp_path, monkeypatch,
     meta = nb.metadata["course"]
     assert meta["mode"] == "full" and meta["device"] in ("cpu", "cuda")
     assert meta["threads"] >= 1 and meta["wall_time_s"] > 0 and meta["torch"]
-    assert nb.cells[0].outputs[0]["text"] == "1 PASSIVE\n"  # what the kernel saw
+    assert nb.cells[0].outputs[0]["text"] == "1 1000 None\n"  # what the kernel saw
+    assert meta["openmp_wait"] == "GOMP_SPINCOUNT=1000"
     # The executor leaves the caller's environment as it found it.
     import os
-    assert "COURSE_FULL" not in os.environ and "OMP_WAIT_POLICY" not in os.environ
+    assert not {"COURSE_FULL", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ)
 
 
 def test_time_runs_quick_mode_and_writes_nothing(tmp_path, capsys):
@@ -114,3 +117,29 @@ def test_ci_budget_sums_cell_times_per_notebook_and_module(tmp_path):
     assert ci_budget.per_file_seconds(xml) == [("chapters.05_rnn_scratch.ipynb", 3.5),
                                                ("chapters.01_sequence_models.ipynb", 1.5),
                                                ("tests.test_train", 0.75)]
+
+
+def test_timing_table_lists_each_notebook_and_the_total(tmp_path):
+    a = write_notebook(tmp_path / "01_a.ipynb", "1")
+    nb = nbformat.read(a, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("# 第一章\n\n正文"))
+    nb.metadata["course"] = {"mode": "full", "device": "cpu", "cpu_count": 2, "torch": "2.13.0+cpu",
+                             "threads": 2, "openmp_wait": "GOMP_SPINCOUNT=1000", "wall_time_s": 61.5}
+    nbformat.write(nb, a)
+    b = write_notebook(tmp_path / "02_b.ipynb", "2")
+    nb = nbformat.read(b, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("# 第二章"))
+    nb.metadata["course"] = {"mode": "full", "wall_time_s": 58.5}
+    nbformat.write(nb, b)
+    lines = notebooks.timing_table([a, b]).splitlines()
+    assert lines[2] == ("| [第一章](chapters/01_a.ipynb) | 61.5 | full，cpu，2 核，torch 2.13.0+cpu，"
+                        "2 线程，GOMP_SPINCOUNT=1000 |")
+    assert lines[3] == "| [第二章](chapters/02_b.ipynb) | 58.5 | full |"
+    assert lines[4] == "| **合计** | **120.0**（2.0 分钟） | |"
+
+
+def test_benchmark_page_shows_the_full_run_times_stored_in_the_notebooks():
+    chapters = sorted((ROOT / "chapters").glob("*.ipynb"))
+    committed = (ROOT / "bench" / "full_runs.md").read_text(encoding="utf-8")
+    assert committed == notebooks.timing_table(chapters), "run `make full` (or the table command)"
+    assert "{include} bench/full_runs.md" in (ROOT / "benchmark.md").read_text(encoding="utf-8")
