@@ -57,10 +57,11 @@ full: $(STAMP)
 	COURSE_FULL=1 $(PY) -m course_utils.notebooks run chapters/*.ipynb
 	$(PY) -m course_utils.notebooks table chapters/*.ipynb > bench/full_runs.md
 
-# Training speed of course_utils against d2l (the books' code): bench/results.json and the
-# table bench/results.md that the site's benchmark page shows.
+# Training speed of course_utils against d2l (the books' code), then how OpenMP's waiting
+# changes it: bench/results.* and bench/openmp_wait.*, the tables the benchmark page shows.
 bench: $(STAMP)
 	$(PY) bench/bench.py
+	$(PY) bench/openmp_wait.py
 
 # Wall time of the test command in its parts (notebooks, tests, site) against the CI budget.
 ci-budget: $(STAMP)

@@ -31,10 +31,11 @@ def execute(path, full=True, timeout=3600, write=True):
     saved = {k: os.environ.get(k) for k in ("COURSE_FULL", "GOMP_SPINCOUNT")}
     os.environ["COURSE_FULL"] = "1" if full else "0"  # the kernel inherits this environment
     # How long torch's OpenMP threads spin before they sleep while waiting for work (read
-    # once, when the kernel loads torch). The default (300,000 rounds) made training 10-70x
-    # slower whenever another process wanted the cores; never spinning (OMP_WAIT_POLICY=
-    # PASSIVE) wakes the threads for every small per-step matmul, 1.7x slower on an idle
-    # 2-core machine. A short spin keeps the idle speed and most of the safety.
+    # once, when the kernel loads torch). The default (300,000 rounds) made training several
+    # times slower, single epochs up to ~40x, whenever another process wanted the cores; never
+    # spinning (OMP_WAIT_POLICY=PASSIVE) wakes the threads for every small per-step matmul,
+    # 1.7x slower on an idle 2-core machine. A short spin keeps the idle speed without the
+    # stalls (measured by bench/openmp_wait.py).
     os.environ.setdefault("GOMP_SPINCOUNT", SPINCOUNT)
     try:
         nb = nbformat.read(path, as_version=4)

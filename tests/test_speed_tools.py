@@ -143,3 +143,16 @@ def test_benchmark_page_shows_the_full_run_times_stored_in_the_notebooks():
     committed = (ROOT / "bench" / "full_runs.md").read_text(encoding="utf-8")
     assert committed == notebooks.timing_table(chapters), "run `make full` (or the table command)"
     assert "{include} bench/full_runs.md" in (ROOT / "benchmark.md").read_text(encoding="utf-8")
+
+
+def test_openmp_page_table_is_generated_from_its_measurements():
+    spec = importlib.util.spec_from_file_location("openmp_wait", ROOT / "bench" / "openmp_wait.py")
+    openmp_wait = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(openmp_wait)
+    results = json.loads((ROOT / "bench" / "openmp_wait.json").read_text(encoding="utf-8"))
+    assert [r["setting"] for r in results["rows"]] == list(openmp_wait.SETTINGS)
+    for r in results["rows"]:
+        assert len(r["idle"]) == len(r["busy"]) == results["epochs"] * results["repeats"]
+    committed = (ROOT / "bench" / "openmp_wait.md").read_text(encoding="utf-8")
+    assert committed == openmp_wait.render(results), "run `python bench/openmp_wait.py --render`"
+    assert "{include} bench/openmp_wait.md" in (ROOT / "benchmark.md").read_text(encoding="utf-8")
