@@ -145,10 +145,25 @@ def test_benchmark_page_shows_the_full_run_times_stored_in_the_notebooks():
     assert "{include} bench/full_runs.md" in (ROOT / "benchmark.md").read_text(encoding="utf-8")
 
 
-def test_openmp_page_table_is_generated_from_its_measurements():
+def load_openmp_wait():
     spec = importlib.util.spec_from_file_location("openmp_wait", ROOT / "bench" / "openmp_wait.py")
     openmp_wait = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(openmp_wait)
+    return openmp_wait
+
+
+def test_openmp_measure_gives_each_process_only_its_own_setting(monkeypatch):
+    openmp_wait = load_openmp_wait()
+    # A stand-in for the training process: report what it was started with.
+    monkeypatch.setattr(openmp_wait, "TRAIN", "import json, os, sys\nprint(json.dumps("
+                        "[sys.argv[1], os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT')]))")
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # the caller's own setting must not leak in
+    assert openmp_wait.measure({"GOMP_SPINCOUNT": "7"}, 3, busy=True) == ["3", None, "7"]
+    assert openmp_wait.measure({}, 1, busy=False) == ["1", None, None]
+
+
+def test_openmp_page_table_is_generated_from_its_measurements():
+    openmp_wait = load_openmp_wait()
     results = json.loads((ROOT / "bench" / "openmp_wait.json").read_text(encoding="utf-8"))
     assert [r["setting"] for r in results["rows"]] == list(openmp_wait.SETTINGS)
     for r in results["rows"]:
