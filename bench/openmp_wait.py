@@ -17,12 +17,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from course_utils.notebooks import SPINCOUNT  # what `make full` uses; imports no torch
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SETTINGS = {  # label -> environment for the training process
     "默认（空转约 30 万轮）": {},
     "`OMP_WAIT_POLICY=PASSIVE`（从不空转）": {"OMP_WAIT_POLICY": "PASSIVE"},
-    "`GOMP_SPINCOUNT=1000`（短空转）": {"GOMP_SPINCOUNT": "1000"},
+    f"`GOMP_SPINCOUNT={SPINCOUNT}`（短空转）": {"GOMP_SPINCOUNT": SPINCOUNT},
 }
 # One training run: prints the seconds of each epoch after the first (warm-up) as JSON.
 TRAIN = """

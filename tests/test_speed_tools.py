@@ -12,8 +12,9 @@ from course_utils import notebooks
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench", ROOT / "bench" / "bench.py")
+def load_script(name):
+    """A script of bench/ (not a package) imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -61,7 +62,7 @@ def test_time_runs_quick_mode_and_writes_nothing(tmp_path, capsys):
 
 
 def test_benchmark_runs_both_implementations_on_the_same_batches(tmp_path):
-    bench = load_bench()
+    bench = load_script("bench")
     out, table = tmp_path / "r.json", tmp_path / "r.md"
     assert bench.main(["--epochs", "2", "--hiddens", "16", "--max-tokens", "1200", "--threads", "1",
                        "--out", str(out), "--table", str(table)]) == 0
@@ -82,7 +83,7 @@ def test_benchmark_runs_both_implementations_on_the_same_batches(tmp_path):
 
 
 def test_render_puts_the_ratio_last():
-    bench = load_bench()
+    bench = load_script("bench")
     results = json.loads((ROOT / "bench" / "results.json").read_text(encoding="utf-8"))
     header, _, *rest = bench.render(results).splitlines()
     columns = [c.strip() for c in header.strip("|").split("|")]
@@ -93,7 +94,7 @@ def test_render_puts_the_ratio_last():
 
 
 def test_benchmark_page_shows_the_table_generated_from_the_results():
-    bench = load_bench()
+    bench = load_script("bench")
     results = json.loads((ROOT / "bench" / "results.json").read_text(encoding="utf-8"))
     committed = (ROOT / "bench" / "results.md").read_text(encoding="utf-8")
     assert committed == bench.render(results), "run `python bench/bench.py --render`"
@@ -102,9 +103,7 @@ def test_benchmark_page_shows_the_table_generated_from_the_results():
 
 
 def test_ci_budget_sums_cell_times_per_notebook_and_module(tmp_path):
-    spec = importlib.util.spec_from_file_location("ci_budget", ROOT / "bench" / "ci_budget.py")
-    ci_budget = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ci_budget)
+    ci_budget = load_script("ci_budget")
     xml = tmp_path / "junit.xml"
     xml.write_text(
         '<testsuites><testsuite>'
@@ -145,15 +144,8 @@ def test_benchmark_page_shows_the_full_run_times_stored_in_the_notebooks():
     assert "{include} bench/full_runs.md" in (ROOT / "benchmark.md").read_text(encoding="utf-8")
 
 
-def load_openmp_wait():
-    spec = importlib.util.spec_from_file_location("openmp_wait", ROOT / "bench" / "openmp_wait.py")
-    openmp_wait = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(openmp_wait)
-    return openmp_wait
-
-
 def test_openmp_measure_gives_each_process_only_its_own_setting(monkeypatch):
-    openmp_wait = load_openmp_wait()
+    openmp_wait = load_script("openmp_wait")
     # A stand-in for the training process: report what it was started with.
     monkeypatch.setattr(openmp_wait, "TRAIN", "import json, os, sys\nprint(json.dumps("
                         "[sys.argv[1], os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT')]))")
@@ -163,7 +155,7 @@ def test_openmp_measure_gives_each_process_only_its_own_setting(monkeypatch):
 
 
 def test_openmp_page_table_is_generated_from_its_measurements():
-    openmp_wait = load_openmp_wait()
+    openmp_wait = load_script("openmp_wait")
     results = json.loads((ROOT / "bench" / "openmp_wait.json").read_text(encoding="utf-8"))
     assert [r["setting"] for r in results["rows"]] == list(openmp_wait.SETTINGS)
     for r in results["rows"]:
