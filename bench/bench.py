@@ -24,16 +24,16 @@ import time
 import warnings
 from pathlib import Path
 
-from course_utils.notebooks import SPINCOUNT
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository's tools/
+from tools import reference, threads  # noqa: E402
 
-# Before torch loads: OpenMP threads wait the way they do for `make full` (a short spin; see
-# course_utils/notebooks.py), unless the environment says otherwise.
-os.environ.setdefault("GOMP_SPINCOUNT", SPINCOUNT)
+if __name__ == "__main__":  # before torch loads: one process at a time, as for `make full`
+    threads.apply(processes=1)
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from course_utils import config, iterators, models, reference, text, train  # noqa: E402
+from course_utils import iterators, models, text, train  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SEED = 42
@@ -54,8 +54,8 @@ def build_pair(model, vocab_size, num_hiddens, lr, d2l):
         get_params, ours_fn, book_fn = {
             "RNN scratch": (models.get_rnn_params, models.rnn, reference.book_rnn),
             "GRU scratch": (models.get_gru_params, models.gru, reference.book_gru)}[model]
-        ours = models.RNNModelScratch(vocab_size, num_hiddens, cpu, get_params,
-                                      models.init_rnn_state, ours_fn)
+        ours = models.RNNModelScratch(vocab_size, num_hiddens, device=cpu, get_params=get_params,
+                                      init_state=models.init_rnn_state, forward_fn=ours_fn)
         ref = d2l.RNNModelScratch(vocab_size, num_hiddens, cpu, get_params,
                                   models.init_rnn_state, book_fn)
         with torch.no_grad():
@@ -77,6 +77,7 @@ class Counted:
 
     def __init__(self, batches):
         self.batches, self.tokens = batches, 0
+        self.use_random_iter = False  # sequential partitioning, as d2l's side gets
 
     def __iter__(self):
         for X, Y in self.batches:
@@ -93,7 +94,7 @@ def run_row(model, corpus_name, corpus, vocab_size, args, d2l):
     def epoch_ours(seed):
         random.seed(seed)  # both iterators draw their random offset from `random`
         batches = Counted(iterators.SeqDataLoader(corpus, args.batch_size, args.num_steps))
-        ppl, _ = train.train_epoch(ours, batches, ours_upd, cpu, False, clip_theta=1.0)
+        ppl, _, _ = train.train_epoch(ours, batches, ours_upd, device=cpu, clip_theta=1.0)
         return ppl, batches.tokens
 
     def epoch_ref(seed):
@@ -158,7 +159,7 @@ def run(args):
                      "num_hiddens": args.hiddens, "lr": args.lr, "clip_theta": 1.0,
                      "max_tokens": args.max_tokens, "iterator": "sequential", "seed": SEED},
         "machine": {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
-                    "openmp_wait": config.openmp_wait(),
+                    "openmp_wait": threads.describe(),
                     "torch": torch.__version__, "d2l": d2l_version(), "python": platform.python_version(),
                     "load_average_before": round(load_before[0], 2),
                     "load_average_after": round(os.getloadavg()[0], 2)},

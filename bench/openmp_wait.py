@@ -1,4 +1,5 @@
-"""How the way torch's OpenMP threads wait changes training speed, idle and under load.
+"""How the number of torch threads and the way its OpenMP threads wait change training speed,
+idle and under load (the measurements behind tools/threads.py).
 
     python bench/openmp_wait.py            # measure: bench/openmp_wait.json + bench/openmp_wait.md
     python bench/openmp_wait.py --render   # only rebuild the table from the JSON
@@ -17,29 +18,32 @@ import subprocess
 import sys
 from pathlib import Path
 
-from course_utils.notebooks import SPINCOUNT  # what `make full` uses; imports no torch
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository's tools/
+from tools.threads import SPINCOUNT, VARIABLES  # what `make full` uses; imports no torch  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SETTINGS = {  # label -> environment for the training process
-    "默认（空转约 30 万轮）": {},
-    "`OMP_WAIT_POLICY=PASSIVE`（从不空转）": {"OMP_WAIT_POLICY": "PASSIVE"},
-    f"`GOMP_SPINCOUNT={SPINCOUNT}`（短空转）": {"GOMP_SPINCOUNT": SPINCOUNT},
+    "2 线程，默认（空转约 30 万轮）": {"OMP_NUM_THREADS": "2"},
+    "2 线程，`OMP_WAIT_POLICY=PASSIVE`（从不空转）": {"OMP_NUM_THREADS": "2",
+                                                 "OMP_WAIT_POLICY": "PASSIVE"},
+    f"2 线程，`GOMP_SPINCOUNT={SPINCOUNT}`（短空转）": {"OMP_NUM_THREADS": "2",
+                                                   "GOMP_SPINCOUNT": SPINCOUNT},
+    "1 线程（`OMP_NUM_THREADS=1`）": {"OMP_NUM_THREADS": "1"},
 }
 # One training run: prints the seconds of each epoch after the first (warm-up) as JSON.
 TRAIN = """
 import json, sys, time, torch
 from course_utils import iterators, models, text, train
-torch.set_num_threads(2)
 corpus, vocab = text.load_corpus_jay_lyrics(10000)
 torch.manual_seed(0)
 cpu = torch.device("cpu")
-net = models.RNNModelScratch(len(vocab), 256, cpu, models.get_rnn_params, models.init_rnn_state,
-                             models.rnn)
+net = models.RNNModelScratch(len(vocab), 256, device=cpu, get_params=models.get_rnn_params,
+                             init_state=models.init_rnn_state, forward_fn=models.rnn)
 updater, loader, seconds = train.SGD(net.parameters(), 1.0), iterators.SeqDataLoader(corpus, 32, 35), []
 for epoch in range(int(sys.argv[1]) + 1):
     start = time.perf_counter()
-    train.train_epoch(net, loader, updater, cpu, False, 1.0)
+    train.train_epoch(net, loader, updater, device=cpu, clip_theta=1.0)
     seconds.append(time.perf_counter() - start)
 print(json.dumps(seconds[1:]))
 """
@@ -47,7 +51,7 @@ BUSY = "while True: pass"
 
 
 def measure(env_extra, epochs, busy):
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env = {k: v for k, v in os.environ.items() if k not in VARIABLES}
     env.update(env_extra)
     hogs = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(2 if busy else 0)]
     try:
@@ -68,7 +72,7 @@ def render(results):
         return f"{mid:.2f}（{low:.2f}–{high:.2f}）"
     for row in results["rows"]:
         lines.append(f"| {row['setting']} | {cell(row['idle'])} | {cell(row['busy'])} |")
-    lines += ["", f"每格是第 5 章从零实现的 RNN（歌词前 10,000 字，256 个隐藏单元，2 个线程）每个迭代周期的秒数："
+    lines += ["", f"每格是第 5 章从零实现的 RNN（歌词前 10,000 字，256 个隐藏单元）每个迭代周期的秒数："
                   f"{results['repeats']} 个进程、每个 {results['epochs']} 个迭代周期的中位数"
                   f"（括号内为最小–最大；每个进程的第 1 个周期预热、不计；各种设置轮流运行）。"
                   f"机器：{results['cpu_count']} 个 CPU 核，torch {results['torch']}。", ""]

@@ -1,13 +1,7 @@
-import os
 import random
 
-# Before torch loads (here, and in the notebook kernels nbval starts): OpenMP threads that
-# sleep instead of spinning while they wait; spinning made tests 10x+ slower whenever
-# another process used the cores (see Makefile).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pytest
+import torch
 
 from course_utils import text
 

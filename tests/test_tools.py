@@ -1,13 +1,14 @@
-"""The speed tooling: the full-run executor (make full), the benchmark (make bench) and the
-benchmark page's table, which must be the one generated from bench/results.json."""
+"""The tooling outside course_utils: the full-run executor (make full), the thread policy, the
+benchmark (make bench) and the benchmark page's tables, generated from the measurements."""
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from course_utils import notebooks
+from tools import notebooks, threads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,11 +30,11 @@ def write_notebook(path, source):
 
 def test_run_records_metadata_and_goes_on_after_a_failure(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("COURSE_FULL", raising=False)
-    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
-    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    for name in (*threads.VARIABLES, threads.MARK):
+        monkeypatch.delenv(name, raising=False)
     good = write_notebook(tmp_path / "good.ipynb",
-                          "import os\nprint(os.environ['COURSE_FULL'], os.environ['GOMP_SPINCOUNT'],\n"
-                          "      os.environ.get('OMP_WAIT_POLICY'))")
+                          "import os\nprint(os.environ['COURSE_FULL'], os.environ['OMP_NUM_THREADS'],\n"
+                          "      os.environ['GOMP_SPINCOUNT'])")
     bad = write_notebook(tmp_path / "bad.ipynb", "1 / 0")
     bad_before = bad.read_bytes()
     assert notebooks.main(["run", str(bad), str(good)]) == 1
@@ -44,12 +45,12 @@ def test_run_records_metadata_and_goes_on_after_a_failure(tmp_path, monkeypatch,
     nb = nbformat.read(good, as_version=4)
     meta = nb.metadata["course"]
     assert meta["mode"] == "full" and meta["device"] in ("cpu", "cuda")
-    assert meta["threads"] >= 1 and meta["wall_time_s"] > 0 and meta["torch"]
-    assert nb.cells[0].outputs[0]["text"] == "1 1000 None\n"  # what the kernel saw
-    assert meta["openmp_wait"] == "GOMP_SPINCOUNT=1000"
+    assert meta["wall_time_s"] > 0 and meta["torch"]
+    cores = str(os.cpu_count())
+    assert nb.cells[0].outputs[0]["text"] == f"1 {cores} 1000\n"  # what the kernel saw
+    assert meta["threads"] == f"OMP_NUM_THREADS={cores} GOMP_SPINCOUNT=1000"
     # The executor leaves the caller's environment as it found it.
-    import os
-    assert not {"COURSE_FULL", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ)
+    assert not {"COURSE_FULL", threads.MARK, *threads.VARIABLES} & set(os.environ)
 
 
 def test_time_runs_quick_mode_and_writes_nothing(tmp_path, capsys):
@@ -123,7 +124,7 @@ def test_timing_table_lists_each_notebook_and_the_total(tmp_path):
     nb = nbformat.read(a, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_markdown_cell("# 第一章\n\n正文"))
     nb.metadata["course"] = {"mode": "full", "device": "cpu", "cpu_count": 2, "torch": "2.13.0+cpu",
-                             "threads": 2, "openmp_wait": "GOMP_SPINCOUNT=1000", "wall_time_s": 61.5}
+                             "threads": "OMP_NUM_THREADS=2 GOMP_SPINCOUNT=1000", "wall_time_s": 61.5}
     nbformat.write(nb, a)
     b = write_notebook(tmp_path / "02_b.ipynb", "2")
     nb = nbformat.read(b, as_version=4)
@@ -132,7 +133,7 @@ def test_timing_table_lists_each_notebook_and_the_total(tmp_path):
     nbformat.write(nb, b)
     lines = notebooks.timing_table([a, b]).splitlines()
     assert lines[2] == ("| [第一章](chapters/01_a.ipynb) | 61.5 | full，cpu，2 核，torch 2.13.0+cpu，"
-                        "2 线程，GOMP_SPINCOUNT=1000 |")
+                        "OMP_NUM_THREADS=2 GOMP_SPINCOUNT=1000 |")
     assert lines[3] == "| [第二章](chapters/02_b.ipynb) | 58.5 | full |"
     assert lines[4] == "| **合计** | **120.0**（2.0 分钟） | |"
 
@@ -148,10 +149,12 @@ def test_openmp_measure_gives_each_process_only_its_own_setting(monkeypatch):
     openmp_wait = load_script("openmp_wait")
     # A stand-in for the training process: report what it was started with.
     monkeypatch.setattr(openmp_wait, "TRAIN", "import json, os, sys\nprint(json.dumps("
-                        "[sys.argv[1], os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT')]))")
+                        "[sys.argv[1], os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'),"
+                        " os.environ.get('OMP_NUM_THREADS')]))")
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # the caller's own setting must not leak in
-    assert openmp_wait.measure({"GOMP_SPINCOUNT": "7"}, 3, busy=True) == ["3", None, "7"]
-    assert openmp_wait.measure({}, 1, busy=False) == ["1", None, None]
+    monkeypatch.setenv("OMP_NUM_THREADS", "5")
+    assert openmp_wait.measure({"GOMP_SPINCOUNT": "7"}, 3, busy=True) == ["3", None, "7", None]
+    assert openmp_wait.measure({"OMP_NUM_THREADS": "1"}, 1, busy=False) == ["1", None, None, "1"]
 
 
 def test_openmp_page_table_is_generated_from_its_measurements():
@@ -163,3 +166,28 @@ def test_openmp_page_table_is_generated_from_its_measurements():
     committed = (ROOT / "bench" / "openmp_wait.md").read_text(encoding="utf-8")
     assert committed == openmp_wait.render(results), "run `python bench/openmp_wait.py --render`"
     assert "{include} bench/openmp_wait.md" in (ROOT / "benchmark.md").read_text(encoding="utf-8")
+
+
+def test_thread_policy_one_place_for_every_runner():
+    # one process at a time gets every core and a short spin; several share the cores
+    assert threads.environment(1, cores=2) == {"OMP_NUM_THREADS": "2", "GOMP_SPINCOUNT": "1000"}
+    assert threads.environment(2, cores=2)["OMP_NUM_THREADS"] == "1"
+    assert threads.environment(4, cores=2)["OMP_NUM_THREADS"] == "1"
+    with pytest.raises(ValueError, match="processes"):
+        threads.environment(0)
+    # a user's own choice is kept; the policy's own setting is replaced by a child's
+    env = {"OMP_WAIT_POLICY": "PASSIVE"}
+    threads.apply(2, env)
+    assert env == {"OMP_WAIT_POLICY": "PASSIVE"}
+    env = {}
+    threads.apply(1, env)  # e.g. pytest's controller
+    threads.apply(2, env)  # then one of its two workers
+    assert env["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
+
+
+def test_pytest_workers_run_with_the_policy():
+    """This very process is a test process: the root conftest.py applied the policy."""
+    if os.environ.get(threads.MARK) != "tools.threads":
+        pytest.skip("the thread settings were chosen by the user, who keeps them")
+    expected = threads.environment(threads.pytest_workers())
+    assert {k: os.environ.get(k) for k in expected} == expected

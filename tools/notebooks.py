@@ -1,42 +1,37 @@
 """Execute the chapter notebooks (in full mode for the site) and check what they store.
 
-    python -m course_utils.notebooks run chapters/*.ipynb      # COURSE_FULL=1, outputs stored
-    python -m course_utils.notebooks time chapters/*.ipynb     # quick mode, nothing written
-    python -m course_utils.notebooks check chapters/*.ipynb    # what the site will publish
-    python -m course_utils.notebooks table chapters/*.ipynb    # Markdown table of the stored runs
+    python -m tools.notebooks run chapters/*.ipynb      # COURSE_FULL=1, outputs stored
+    python -m tools.notebooks time chapters/*.ipynb     # quick mode, nothing written
+    python -m tools.notebooks check chapters/*.ipynb    # what the site will publish
+    python -m tools.notebooks table chapters/*.ipynb    # Markdown table of the stored runs
 
 `run` and `time` print each notebook's wall time and the total; a notebook that fails is
 reported (and, for `run`, left unchanged) and the others still run.
 """
+import importlib.metadata
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
+from . import threads
+
 MAX_NOTEBOOK_BYTES = 3_000_000  # a page that heavy is slow on a phone: trim its outputs
 FORBIDDEN_IN_OUTPUTS = ("/work/", "/home/", "/root/", "/tmp/", "C:\\")
-SPINCOUNT = "1000"  # GOMP_SPINCOUNT for the notebook kernels (see execute)
 
 
 def execute(path, full=True, timeout=3600, write=True):
     """Run a notebook top to bottom in a fresh kernel; store outputs and run metadata
     (mode, device, torch version and threads, wall time) unless write=False."""
     import nbformat
-    import torch
     from nbclient import NotebookClient
-    from . import config
+    from course_utils import config
 
     path = Path(path)
-    saved = {k: os.environ.get(k) for k in ("COURSE_FULL", "GOMP_SPINCOUNT")}
+    saved = dict(os.environ)
     os.environ["COURSE_FULL"] = "1" if full else "0"  # the kernel inherits this environment
-    # How long torch's OpenMP threads spin before they sleep while waiting for work (read
-    # once, when the kernel loads torch). The default (300,000 rounds) made training several
-    # times slower, single epochs up to ~40x, whenever another process wanted the cores; never
-    # spinning (OMP_WAIT_POLICY=PASSIVE) wakes the threads for every small per-step matmul,
-    # 1.7x slower on an idle 2-core machine. A short spin keeps the idle speed without the
-    # stalls (measured by bench/openmp_wait.py).
-    os.environ.setdefault("GOMP_SPINCOUNT", SPINCOUNT)
+    threads.apply(processes=1)  # one notebook at a time: all cores (tools/threads.py)
     try:
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
@@ -44,17 +39,14 @@ def execute(path, full=True, timeout=3600, write=True):
         start = time.perf_counter()
         client.execute()
         meta = {
-            "mode": config.mode(), "device": str(config.device()), "torch": torch.__version__,
+            "mode": "full" if config.is_full() else "quick", "device": str(config.device()),
+            "torch": importlib.metadata.version("torch"),
             "wall_time_s": round(time.perf_counter() - start, 1), "cpu_count": os.cpu_count(),
-            "threads": torch.get_num_threads(),
-            "openmp_wait": config.openmp_wait(),
+            "threads": threads.describe(),
         }
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        os.environ.clear()
+        os.environ.update(saved)
     if write:
         nb.metadata["course"] = meta
         nbformat.write(nb, path)
@@ -104,7 +96,7 @@ def timing_table(paths):
         parts = [meta.get("mode"), meta.get("device"),
                  meta.get("cpu_count") and f"{meta['cpu_count']} 核",
                  meta.get("torch") and f"torch {meta['torch']}",
-                 meta.get("threads") and f"{meta['threads']} 线程", meta.get("openmp_wait")]
+                 meta.get("threads")]
         how = "，".join(str(p) for p in parts if p)
         rows.append(f"| [{title}](chapters/{Path(path).name}) | "
                     f"{'—' if seconds is None else f'{seconds:.1f}'} | {how or '—'} |")
@@ -135,7 +127,7 @@ def main(argv):
             continue
         total += meta["wall_time_s"]
         print(f"{p}: {meta['wall_time_s']:.1f} s on {meta['device']} ({meta['mode']}, "
-              f"{meta['threads']} threads)", flush=True)
+              f"{meta['threads']})", flush=True)
     print(f"total: {total:.1f} s for {len(argv) - 1 - len(failed)} notebooks"
           + (f"; FAILED: {' '.join(failed)}" if failed else ""))
     return 1 if failed else 0
