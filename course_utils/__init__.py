@@ -1,13 +1,13 @@
-"""Shared helpers of the course: one module per concern.
+"""课程各章共用的小包：每个模块一件事，各章讲授的代码在页面上定义，这里保存同样的一份供后面的章节导入。
 
-config     run mode (quick/full), device, seeds, per-chapter hyperparameters
-data       download + SHA-1 check + cache of the third-party data files
-text       tokenization, Vocab, corpus loaders
-iterators  random sampling / sequential partitioning minibatch iterators
-ngram      n-gram counts and an add-k smoothed bigram language model
-models     the RNN and GRU models (from scratch and with torch.nn)
-train      gradient clipping, training loop, prediction, perplexity
-plot       matplotlib set-up (Chinese font) and a line-plot helper
-results    metrics stored by full runs, read back by later chapters
-show       display the source of a function on a notebook page
+config     运行模式（快速/完整）、设备、随机种子
+data       第三方数据：下载、校验、缓存，离线时从镜像文件夹复制
+checks     参数检查：拒绝无法正确处理的输入，并说明允许的取值
+text       词元化、词表、两份语料（第 2 章）
+iterators  随机采样与顺序分区的小批量迭代器（第 3 章）
+ngram      n 元语法与计数基线（第 3 章）
+models     RNN、GRU 的从零实现与简洁实现（第 5–7 章）
+train      梯度裁剪、训练循环、预测、困惑度（第 4、5 章）
+plot       Matplotlib 设置（中文字体）与画曲线的小工具
+results    完整运行的指标，供后面的章节读取
 """

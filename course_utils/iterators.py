@@ -1,35 +1,20 @@
-"""Minibatches of (X, Y) from one long sequence; Y is X shifted by one token.
+"""从一条长序列读取小批量 (X, Y)：Y 是 X 向后移一个词元（第 3 章讲授这些代码）。
 
-Both iterators draw their randomness from `rng` (default: Python's global `random`),
-so with random.seed(s) they give the same batches as d2l's iterators with the same seed.
+两个迭代器的随机数都取自 rng（默认是 Python 的全局 random），所以用 random.seed(s)
+固定种子后，它们给出的小批量与 d2l 的迭代器在同一种子下给出的完全相同。
 """
 import random
 
 import torch
 
-
-def _check(corpus, batch_size, num_steps):
-    if batch_size < 1 or num_steps < 1:
-        raise ValueError(f"batch_size and num_steps must be >= 1, got {batch_size} and {num_steps}")
-    if num_steps >= len(corpus):
-        raise ValueError(f"num_steps={num_steps} needs a corpus longer than {num_steps} tokens; "
-                         f"this one has {len(corpus)}. Use a smaller num_steps or more text.")
-    # Shortest corpus that still gives one full minibatch after the largest random offset
-    # (num_steps - 1 for random sampling, num_steps for sequential partitioning); a shorter
-    # one would silently give an empty epoch.
-    needed = batch_size * num_steps + num_steps + 1
-    if len(corpus) < needed:
-        raise ValueError(f"a corpus of {len(corpus)} tokens is too short for one minibatch of "
-                         f"batch_size={batch_size} x num_steps={num_steps} after a random offset "
-                         f"(needs at least {needed} tokens); use a smaller batch_size or num_steps.")
+from . import checks
 
 
 def seq_data_iter_random(corpus, batch_size, num_steps, rng=random):
-    """Random sampling: non-overlapping subsequences in random order.
-    Neighbouring minibatches are unrelated, so the hidden state is reset for each."""
-    _check(corpus, batch_size, num_steps)
-    corpus = corpus[rng.randint(0, num_steps - 1):]  # random start: every epoch cuts differently
-    num_subseqs = (len(corpus) - 1) // num_steps  # -1: the last subsequence needs a label
+    """随机采样：互不重叠的子序列以随机顺序组成小批量；相邻的小批量在原文中不相邻。"""
+    checks.batch_shape(corpus, batch_size, num_steps)
+    corpus = corpus[rng.randint(0, num_steps - 1):]  # 随机偏移量：每个迭代周期切得不一样
+    num_subseqs = (len(corpus) - 1) // num_steps  # 减 1：最后一个子序列也需要标签
     starts = list(range(0, num_subseqs * num_steps, num_steps))
     rng.shuffle(starts)
     for i in range(0, (num_subseqs // batch_size) * batch_size, batch_size):
@@ -40,9 +25,8 @@ def seq_data_iter_random(corpus, batch_size, num_steps, rng=random):
 
 
 def seq_data_iter_sequential(corpus, batch_size, num_steps, rng=random):
-    """Sequential partitioning: row i of a minibatch continues row i of the previous one,
-    so the hidden state can be carried across minibatches (detached from the graph)."""
-    _check(corpus, batch_size, num_steps)
+    """顺序分区：每个小批量的第 i 行紧接着上一个小批量的第 i 行，隐状态可以接着用。"""
+    checks.batch_shape(corpus, batch_size, num_steps)
     offset = rng.randint(0, num_steps)
     num_tokens = ((len(corpus) - offset - 1) // batch_size) * batch_size
     Xs = torch.tensor(corpus[offset:offset + num_tokens]).reshape(batch_size, -1)
@@ -52,10 +36,11 @@ def seq_data_iter_sequential(corpus, batch_size, num_steps, rng=random):
 
 
 class SeqDataLoader:
-    """Re-iterable loader: each `for` over it is one epoch with fresh random cuts."""
+    """可以反复迭代的加载器：每次 for 循环是一个迭代周期，偏移量重新随机选取。
+    use_random_iter 也告诉训练循环：随机采样时每个小批量都要重新初始化隐状态。"""
 
-    def __init__(self, corpus, batch_size, num_steps, use_random_iter=False, rng=random):
-        _check(corpus, batch_size, num_steps)
+    def __init__(self, corpus, batch_size, num_steps, *, use_random_iter=False, rng=random):
+        checks.batch_shape(corpus, batch_size, num_steps)
         self.corpus, self.batch_size, self.num_steps = corpus, batch_size, num_steps
         self.use_random_iter, self.rng = use_random_iter, rng
         self.iter_fn = seq_data_iter_random if use_random_iter else seq_data_iter_sequential
@@ -64,13 +49,13 @@ class SeqDataLoader:
         return self.iter_fn(self.corpus, self.batch_size, self.num_steps, self.rng)
 
 
-def load_data(name, batch_size, num_steps, use_random_iter=False, max_tokens=None):
-    """(loader, vocab) for 'time_machine' (characters) or 'jay_lyrics' (first max_tokens chars)."""
+def load_data(name, batch_size, num_steps, *, use_random_iter=False, max_tokens=None):
+    """（加载器, 词表）：'time_machine'（字符）或 'jay_lyrics'（前 max_tokens 个字符，默认 10,000）。"""
     from . import text
     if name == "time_machine":
-        corpus, vocab = text.load_corpus_time_machine(max_tokens or -1)
+        corpus, vocab = text.load_corpus_time_machine(max_tokens)
     elif name == "jay_lyrics":
-        corpus, vocab = text.load_corpus_jay_lyrics(max_tokens)
+        corpus, vocab = text.load_corpus_jay_lyrics(10000 if max_tokens is None else max_tokens)
     else:
-        raise KeyError(f"unknown corpus {name!r}; use 'time_machine' or 'jay_lyrics'")
-    return SeqDataLoader(corpus, batch_size, num_steps, use_random_iter), vocab
+        raise ValueError(f"unknown corpus {name!r}; use 'time_machine' or 'jay_lyrics'")
+    return SeqDataLoader(corpus, batch_size, num_steps, use_random_iter=use_random_iter), vocab

@@ -1,66 +1,76 @@
-"""The recurrent models of chapters 5-7: from scratch (explicit parameters) and with torch.nn.
+"""第 5–7 章的循环神经网络：从零实现（显式的参数列表）与基于 torch.nn 的简洁实现。
 
-All models take X of shape (batch, steps) holding token indices and return logits of shape
-(steps * batch, vocab): time-major rows, so row t*batch + b predicts Y[b, t] and the
-labels are Y.T.reshape(-1).
+所有模型接收形状为（批量大小, 时间步数）的词元索引 X，返回形状为（时间步数 × 批量大小, 词表大小）
+的输出：按时间步排列，第 t × 批量大小 + b 行预测 Y[b, t]，所以标签写成 Y.T.reshape(-1)。
 
-The scratch models look up rows of W_x* instead of multiplying one-hot vectors: both give
-the same numbers (chapter 5 shows it), but a lookup costs nothing while the one-hot product
-is a (steps*batch, vocab) x (vocab, hidden) matrix multiply. They also apply the output
-layer once to all time steps instead of once per step.
+从零实现按索引取出 W_x* 的行，代替独热向量的矩阵乘法（两者结果相同，第 5 章有验证），
+输出层也在所有时间步算完之后一次算出。
 """
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import checks
 
-def _normal(shape, device):
+
+def init_weight(shape, device):
+    """权重：取自标准差为 0.01 的正态分布，要求梯度。"""
     return (torch.randn(shape, device=device) * 0.01).requires_grad_()
 
 
-def _zeros(shape, device):
+def init_bias(shape, device):
+    """偏置：全 0，要求梯度。"""
     return torch.zeros(shape, device=device, requires_grad=True)
 
 
 # --- RNN ----------------------------------------------------------------------------------
 
 def get_rnn_params(vocab_size, num_hiddens, device):
-    W_xh = _normal((vocab_size, num_hiddens), device)
-    W_hh = _normal((num_hiddens, num_hiddens), device)
-    b_h = _zeros(num_hiddens, device)
-    W_hq = _normal((num_hiddens, vocab_size), device)
-    b_q = _zeros(vocab_size, device)
+    """RNN 的五个参数：权重取自标准差 0.01 的正态分布，偏置为 0，都要求梯度。"""
+    checks.positive_int("vocab_size", vocab_size)
+    checks.positive_int("num_hiddens", num_hiddens)
+    W_xh = init_weight((vocab_size, num_hiddens), device)
+    W_hh = init_weight((num_hiddens, num_hiddens), device)
+    b_h = init_bias(num_hiddens, device)
+    W_hq = init_weight((num_hiddens, vocab_size), device)
+    b_q = init_bias(vocab_size, device)
     return [W_xh, W_hh, b_h, W_hq, b_q]
 
 
 def init_rnn_state(batch_size, num_hiddens, device):
+    """序列开始时的隐状态：全 0。返回只含一个张量的元组（LSTM 的状态有两个张量）。"""
     return (torch.zeros((batch_size, num_hiddens), device=device),)
 
 
 def rnn(inputs, state, params):
-    """inputs: (steps, batch) indices. H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h), O_t = H_t W_hq + b_q."""
+    """inputs：（时间步数, 批量大小）的索引。
+    H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)，O_t = H_t W_hq + b_q。"""
     W_xh, W_hh, b_h, W_hq, b_q = params
-    XW = F.embedding(inputs, W_xh) + b_h  # input term of every step at once: (steps, batch, hidden)
+    XW = F.embedding(inputs, W_xh) + b_h  # 所有时间步的输入项一次取出：（时间步数, 批量大小, 隐藏单元数）
     H, = state
     Hs = []
-    for xw in XW.unbind(0):  # the recurrence itself is sequential
+    for xw in XW.unbind(0):  # 隐状态的递推只能一步一步地算
         H = torch.tanh(xw + H @ W_hh)
         Hs.append(H)
-    Y = torch.stack(Hs).flatten(0, 1) @ W_hq + b_q
+    Y = torch.stack(Hs).flatten(0, 1) @ W_hq + b_q  # 输出层对所有时间步一次算完
     return Y, (H,)
 
 
 # --- GRU ----------------------------------------------------------------------------------
 
 def get_gru_params(vocab_size, num_hiddens, device):
+    """GRU 的参数：更新门、重置门、候选隐状态各有一组（输入权重, 隐状态权重, 偏置），再加输出层。"""
+    checks.positive_int("vocab_size", vocab_size)
+    checks.positive_int("num_hiddens", num_hiddens)
+
     def three():
-        return (_normal((vocab_size, num_hiddens), device),
-                _normal((num_hiddens, num_hiddens), device), _zeros(num_hiddens, device))
-    W_xz, W_hz, b_z = three()  # update gate
-    W_xr, W_hr, b_r = three()  # reset gate
-    W_xh, W_hh, b_h = three()  # candidate hidden state
-    W_hq = _normal((num_hiddens, vocab_size), device)
-    b_q = _zeros(vocab_size, device)
+        return (init_weight((vocab_size, num_hiddens), device),
+                init_weight((num_hiddens, num_hiddens), device), init_bias(num_hiddens, device))
+    W_xz, W_hz, b_z = three()  # 更新门
+    W_xr, W_hr, b_r = three()  # 重置门
+    W_xh, W_hh, b_h = three()  # 候选隐状态
+    W_hq = init_weight((num_hiddens, vocab_size), device)
+    b_q = init_bias(vocab_size, device)
     return [W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h, W_hq, b_q]
 
 
@@ -68,14 +78,14 @@ init_gru_state = init_rnn_state
 
 
 def gru(inputs, state, params, reset_after=False):
-    """Z = σ(X W_xz + H W_hz + b_z), R = σ(X W_xr + H W_hr + b_r),
-    H~ = tanh(X W_xh + (R ⊙ H) W_hh + b_h), H = Z ⊙ H + (1 - Z) ⊙ H~.
-    reset_after=True uses R ⊙ (H W_hh) instead, the variant that nn.GRU (and cuDNN) compute."""
+    """Z = σ(X W_xz + H W_hz + b_z)，R = σ(X W_xr + H W_hr + b_r)，
+    H~ = tanh(X W_xh + (R ⊙ H) W_hh + b_h)，H = Z ⊙ H + (1 - Z) ⊙ H~。
+    reset_after=True 时改用 R ⊙ (H W_hh)：nn.GRU（和 cuDNN）计算的就是这种写法。"""
     W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h, W_hq, b_q = params
     h = W_hh.shape[0]
-    # One lookup gives the input terms of both gates and the candidate for all steps.
+    # 一次取行，得到所有时间步上两个门和候选隐状态的输入项
     XW = F.embedding(inputs, torch.cat([W_xz, W_xr, W_xh], 1)) + torch.cat([b_z, b_r, b_h])
-    W_hzr = torch.cat([W_hz, W_hr], 1)  # both gates' recurrent terms in one matmul per step
+    W_hzr = torch.cat([W_hz, W_hr], 1)  # 两个门的隐状态项合成一次矩阵乘法
     H, = state
     Hs = []
     for xw in XW.unbind(0):
@@ -91,14 +101,15 @@ def gru(inputs, state, params, reset_after=False):
 # --- model wrappers -----------------------------------------------------------------------
 
 class RNNModelScratch:
-    """A scratch model: explicit parameter list + state initialiser + step function."""
+    """从零实现的模型：参数列表 + 初始化隐状态的函数 + 前向计算的函数。"""
 
-    def __init__(self, vocab_size, num_hiddens, device, get_params, init_state, forward_fn):
+    def __init__(self, vocab_size, num_hiddens, *, device, get_params, init_state, forward_fn):
         self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
         self.params = get_params(vocab_size, num_hiddens, device)
         self.init_state, self.forward_fn = init_state, forward_fn
 
     def __call__(self, X, state):
+        # X：（批量大小, 时间步数）；计算函数要的是时间步在前
         return self.forward_fn(X.T, state, self.params)
 
     def begin_state(self, batch_size, device):
@@ -109,7 +120,7 @@ class RNNModelScratch:
 
 
 class RNNModel(nn.Module):
-    """Wraps nn.RNN / nn.GRU / nn.LSTM: one-hot inputs in, a linear layer out."""
+    """包装 nn.RNN / nn.GRU / nn.LSTM：输入独热向量，输出经过一个全连接层。"""
 
     def __init__(self, rnn_layer, vocab_size):
         super().__init__()
@@ -119,7 +130,7 @@ class RNNModel(nn.Module):
 
     def forward(self, inputs, state):
         X = F.one_hot(inputs.T.long(), self.vocab_size).to(torch.float32)
-        Y, state = self.rnn(X, state)  # Y: (steps, batch, hidden * directions)
+        Y, state = self.rnn(X, state)  # Y：（时间步数, 批量大小, 隐藏单元数 × 方向数）
         return self.linear(Y.reshape(-1, Y.shape[-1])), state
 
     def begin_state(self, batch_size, device):
@@ -130,4 +141,5 @@ class RNNModel(nn.Module):
 
 
 def count_parameters(net):
+    """模型参数的总个数。"""
     return sum(p.numel() for p in net.parameters())

@@ -1,30 +1,34 @@
-"""n-gram counts, a Zipf-law fit and an add-k smoothed bigram language model
-(the baseline that the RNNs of chapters 5-7 must beat)."""
+"""n 元语法：计数、齐普夫定律的拟合，以及后面各章比较时用的计数基线模型（第 3 章讲授）。
+
+基线都在训练文本上计数，平滑常数等超参数在验证文本上选择，最后只在测试文本上报告一次：
+  UniformLM        每个词元的概率都是 1/V（困惑度恰好等于词表大小）；
+  UnigramLM        加 k 平滑的一元语法：完全不看上下文；
+  BigramLM         加 k 平滑的二元语法：只看前一个词元；
+  InterpolatedLM   二元语法与一元语法的线性插值（Jelinek–Mercer 平滑）。
+"""
 import collections
 import copy
 import math
 
 import numpy as np
 
+from . import checks
+
 
 def ngrams(tokens, n):
-    """All n-grams of a token list, as tuples."""
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+    """一个词元列表中所有的 n 元组（元组形式）。"""
+    checks.positive_int("n", n)
     return list(zip(*(tokens[i:] for i in range(n))))
 
 
 def ngram_freqs(tokens, n):
-    """[(n-gram, count), ...] most frequent first."""
+    """[(n 元组, 次数), ...]，按次数从多到少排列。"""
     return collections.Counter(ngrams(tokens, n)).most_common()
 
 
 def zipf_exponent(counts, min_rank=1, max_rank=None):
-    """Fit log n_i = -alpha log i + c by least squares over ranks min_rank..max_rank
-    (1-based, inclusive) of counts sorted from most to least frequent; returns (alpha, c).
-
-    The window matters: the first few ranks (stop words) and the long tail of n-grams seen
-    once or twice (flat steps of equal counts) both bend away from a straight line."""
+    """在排名 min_rank..max_rank（从 1 起，含两端）上用最小二乘拟合
+    log n_i = -alpha log i + c，counts 须按从多到少排好；返回 (alpha, c)。"""
     counts = np.asarray(counts, dtype=float)
     if np.any(counts <= 0):
         raise ValueError("counts must all be positive to take their logarithm")
@@ -39,42 +43,15 @@ def zipf_exponent(counts, min_rank=1, max_rank=None):
     return float(-slope), float(intercept)
 
 
-class BigramLM:
-    """P(w | v) = (c(v, w) + k) / (c(v, .) + k V): add-k smoothing; k = 0 is the MLE."""
-
-    def __init__(self, corpus, vocab_size, k=1.0):
-        if k < 0:
-            raise ValueError(f"k must be >= 0, got {k}")
-        if vocab_size < 1:
-            raise ValueError(f"vocab_size must be >= 1, got {vocab_size}")
-        self.vocab_size, self.k = vocab_size, k
-        self.pair_counts = collections.Counter(ngrams(list(corpus), 2))
-        # Count contexts from the pairs themselves so each row sums to exactly 1.
-        self.context_counts = collections.Counter()
-        for (v, _), count in self.pair_counts.items():
-            self.context_counts[v] += count
-
-    def with_k(self, k):
-        """The same counts with another smoothing constant (nothing is counted again)."""
-        if k < 0:
-            raise ValueError(f"k must be >= 0, got {k}")
-        other = copy.copy(self)  # shallow: the two models share their read-only counters
-        other.k = k
-        return other
-
-    def prob(self, w, v):
-        denom = self.context_counts[v] + self.k * self.vocab_size
-        if denom == 0:
-            raise ZeroDivisionError(f"context {v!r} never seen and k=0: the MLE is undefined")
-        return (self.pair_counts[(v, w)] + self.k) / denom
+class LanguageModel:
+    """计数语言模型的共同部分：prob(w, v) 是看到前一个词元 v 之后下一个是 w 的概率。"""
 
     def perplexity(self, corpus):
-        """exp of the mean negative log-likelihood of each token given the one before
-        (the first token is only a context). A pair the model gives probability 0 (possible
-        only with k=0) makes the perplexity infinite."""
+        """从第 2 个词元起，每个词元的负对数概率的平均值取指数（第 1 个词元只作上下文，
+        所以一元、二元模型预测的是同一批词元，可以直接比较）。概率为 0 时困惑度为无穷大。"""
         corpus = list(corpus)
         if len(corpus) < 2:
-            raise ValueError(f"need at least 2 tokens to score a bigram, got {len(corpus)}")
+            raise ValueError(f"need at least 2 tokens to score a prediction, got {len(corpus)}")
         nll = 0.0
         for v, w in zip(corpus, corpus[1:]):
             p = self.prob(w, v)
@@ -84,11 +61,103 @@ class BigramLM:
         return math.exp(nll / (len(corpus) - 1))
 
 
+class UniformLM(LanguageModel):
+    """P(w) = 1 / V：什么也没学到的模型。"""
+
+    def __init__(self, vocab_size):
+        self.vocab_size = checks.positive_int("vocab_size", vocab_size)
+
+    def prob(self, w, v=None):
+        return 1.0 / self.vocab_size
+
+
+class UnigramLM(LanguageModel):
+    """P(w) = (c(w) + k) / (N + k V)：加 k 平滑的一元语法，不看上下文。"""
+
+    def __init__(self, corpus, vocab_size, k=1.0):
+        self.vocab_size = checks.positive_int("vocab_size", vocab_size)
+        self.k = checks.nonnegative_number("k", k)
+        self.counts = collections.Counter(corpus)
+        self.total = sum(self.counts.values())
+
+    def prob(self, w, v=None):
+        denom = self.total + self.k * self.vocab_size
+        if denom == 0:
+            raise ZeroDivisionError("no counts and k=0: the MLE is undefined")
+        return (self.counts[w] + self.k) / denom
+
+
+class BigramLM(LanguageModel):
+    """P(w | v) = (c(v, w) + k) / (c(v, ·) + k V)：加 k 平滑；k = 0 就是最大似然估计。"""
+
+    def __init__(self, corpus, vocab_size, k=1.0):
+        self.vocab_size = checks.positive_int("vocab_size", vocab_size)
+        self.k = checks.nonnegative_number("k", k)
+        self.pair_counts = collections.Counter(ngrams(list(corpus), 2))
+        # 上下文的次数直接由词对数出来，这样每一行的概率之和恰好为 1
+        self.context_counts = collections.Counter()
+        for (v, _), count in self.pair_counts.items():
+            self.context_counts[v] += count
+
+    def with_k(self, k):
+        """同样的计数、另一个平滑常数（不重新计数）。"""
+        other = copy.copy(self)  # 浅复制：两个模型共用只读的计数
+        other.k = checks.nonnegative_number("k", k)
+        return other
+
+    def prob(self, w, v):
+        denom = self.context_counts[v] + self.k * self.vocab_size
+        if denom == 0:
+            raise ZeroDivisionError(f"context {v!r} never seen and k=0: the MLE is undefined")
+        return (self.pair_counts[(v, w)] + self.k) / denom
+
+
+class InterpolatedLM(LanguageModel):
+    """P(w | v) = λ P_MLE(w | v) + (1 - λ) P_unigram(w)；上下文 v 从没出现过时只用一元语法。
+    二元语法的最大似然估计负责见过的搭配，一元语法给没见过的搭配留下合理的概率。"""
+
+    def __init__(self, bigram, unigram, lam):
+        self.bigram, self.unigram = bigram, unigram
+        self.lam = checks.probability("lam", lam)
+
+    def prob(self, w, v):
+        context = self.bigram.context_counts[v]
+        p_unigram = self.unigram.prob(w)
+        if context == 0:
+            return p_unigram
+        return self.lam * self.bigram.pair_counts[(v, w)] / context + (1 - self.lam) * p_unigram
+
+
+def select(candidates, valid_corpus):
+    """在验证文本上给每个候选模型打分；返回（困惑度最低的候选的名字, {名字: 验证困惑度}）。"""
+    if not candidates:
+        raise ValueError("candidates is empty; give at least one model to compare")
+    scores = {name: lm.perplexity(valid_corpus) for name, lm in candidates.items()}
+    return min(scores, key=scores.get), scores
+
+
 def select_k(train_corpus, valid_corpus, vocab_size, ks):
-    """Fit a BigramLM on train_corpus for every k in ks and score it on valid_corpus.
-    Returns (the k with the lowest validation perplexity, {k: validation perplexity})."""
+    """对 ks 中的每个 k 在 train_corpus 上拟合 BigramLM、在 valid_corpus 上打分。
+    返回（验证困惑度最低的 k, {k: 验证困惑度}）。"""
     if not ks:
         raise ValueError("ks is empty; give at least one smoothing constant to try")
     counts = BigramLM(train_corpus, vocab_size, k=0)
-    scores = {k: counts.with_k(k).perplexity(valid_corpus) for k in ks}
-    return min(scores, key=scores.get), scores
+    return select({k: counts.with_k(k) for k in ks}, valid_corpus)
+
+
+def fit_baselines(train_corpus, valid_corpus, vocab_size, ks, lams):
+    """四个基线，超参数都在验证文本上选出：{名字: (模型, 选出的超参数, 验证困惑度)}。
+    ks 是一元、二元语法的平滑常数候选，lams 是插值系数 λ 的候选。"""
+    bigram_counts = BigramLM(train_corpus, vocab_size, k=0)
+    uniform = UniformLM(vocab_size)
+    out = {"uniform": (uniform, {}, uniform.perplexity(valid_corpus))}
+    k, scores = select({k: UnigramLM(train_corpus, vocab_size, k) for k in ks}, valid_corpus)
+    unigram = UnigramLM(train_corpus, vocab_size, k)
+    out["unigram"] = (unigram, {"k": k}, scores[k])
+    k, scores = select({k: bigram_counts.with_k(k) for k in ks}, valid_corpus)
+    out["bigram"] = (bigram_counts.with_k(k), {"k": k}, scores[k])
+    grid = {(lam, k): InterpolatedLM(bigram_counts, UnigramLM(train_corpus, vocab_size, k), lam)
+            for lam in lams for k in ks}
+    best, scores = select(grid, valid_corpus)
+    out["interpolated"] = (grid[best], {"lam": best[0], "k": best[1]}, scores[best])
+    return out

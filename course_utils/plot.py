@@ -76,5 +76,5 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, title=None, xlim=None
 def plot_history(histories, labels, title="训练困惑度", yscale="log"):
     """Perplexity per epoch of one or more training runs (train.History objects)."""
     return plot([h.epochs for h in histories], [h.perplexity for h in histories],
-                xlabel="迭代周期（epoch）", ylabel="困惑度", legend=labels, title=title,
+                xlabel="迭代周期", ylabel="困惑度", legend=labels, title=title,
                 yscale=yscale)

@@ -1,17 +1,17 @@
-"""Tokenization, vocabulary and the two corpora of the course."""
+"""词元化、词表与课程的两份语料（第 2 章讲授这些代码）。"""
 import collections
 import re
 
-from . import data
+from . import checks, data
 
-LYRICS_HELDOUT = slice(20000, 22000)  # never trained on: the shared held-out text of chapters 3-7
-# Text for choosing settings (e.g. the n-gram baseline's smoothing constant in chapter 3):
-# outside every training prefix and apart from the held-out text, which stays a clean test.
-LYRICS_VALID = slice(22000, 24000)
+# 歌词文件的三段用途不同，训练永远不能读到后两段：
+LYRICS_TRAIN_CHARS = 20000        # 训练文本最多取前 20,000 个字符（第 5、6 章取前 10,000 个）
+LYRICS_TEST = slice(20000, 22000)  # 测试文本：只在最后报告一次成绩
+LYRICS_VALID = slice(22000, 24000)  # 验证文本：用来做选择（平滑常数、迭代周期、超参数）
 
 
 def tokenize(lines, token="word"):
-    """Split each line into words (on white space) or into characters."""
+    """把每一行切成单词（按空白）或单个字符。"""
     if token == "word":
         return [line.split() for line in lines]
     if token == "char":
@@ -20,19 +20,20 @@ def tokenize(lines, token="word"):
 
 
 def count_corpus(tokens):
-    """Token frequencies; `tokens` is a flat list or a list of token lists."""
+    """统计词元的出现次数；tokens 是一维列表，或由词元列表组成的列表。"""
     if tokens and isinstance(tokens[0], list):
         tokens = [tok for line in tokens for tok in line]
     return collections.Counter(tokens)
 
 
 class Vocab:
-    """Maps tokens to indices and back. Index 0 is '<unk>', then reserved tokens,
-    then every token seen at least `min_freq` times, most frequent first."""
+    """词元与索引的双向映射。索引 0 是 '<unk>'，接着是预留词元，
+    再按出现次数从多到少排列出现至少 min_freq 次的词元。"""
 
     def __init__(self, tokens=(), min_freq=0, reserved_tokens=()):
+        checks.reserved_tokens("reserved_tokens", reserved_tokens, unk="<unk>")
         counter = count_corpus(list(tokens))
-        # sorted() is stable: equally frequent tokens keep their first-seen order.
+        # sorted() 是稳定排序：次数相同的词元保持第一次出现的先后顺序
         self.token_freqs = sorted(counter.items(), key=lambda kv: kv[1], reverse=True)
         self.idx_to_token = ["<unk>"] + list(reserved_tokens)
         self.token_to_idx = {tok: i for i, tok in enumerate(self.idx_to_token)}
@@ -49,58 +50,64 @@ class Vocab:
         return len(self.idx_to_token)
 
     def __getitem__(self, tokens):
-        """Index of a token, or nested lists of indices for nested lists of tokens."""
+        """一个词元的索引；嵌套的词元列表得到同样嵌套的索引列表。没见过的词元映射到 <unk>。"""
         if isinstance(tokens, (list, tuple)):
             return [self[tok] for tok in tokens]
         return self.token_to_idx.get(tokens, self.unk)
 
     def to_tokens(self, indices):
+        """索引（或索引列表）还原成词元。"""
         if isinstance(indices, (list, tuple)):
             return [self.to_tokens(i) for i in indices]
-        return self.idx_to_token[int(indices)]
+        return self.idx_to_token[checks.index("indices", indices, len(self))]
 
     def unknown(self, tokens):
-        """The tokens (in order, without repeats) that this vocabulary does not contain."""
+        """tokens 中不在词表里的词元（按出现顺序，不重复）。"""
         return list(dict.fromkeys(t for t in tokens if t not in self.token_to_idx))
 
 
 def read_time_machine():
-    """The book's lines, lower-cased, with every run of non-letters replaced by one space."""
+    """《时间机器》的各行：每段非字母字符换成一个空格，再转成小写。"""
     lines = data.read_text("time_machine").splitlines()
     return [re.sub("[^A-Za-z]+", " ", line).strip().lower() for line in lines]
 
 
-def load_corpus_time_machine(max_tokens=-1, token="char"):
-    """(corpus indices, vocab) of the time machine; characters give the 28-token vocabulary."""
+def load_corpus_time_machine(max_tokens=None, token="char"):
+    """（索引序列, 词表）。按字符切分时词表有 28 个词元；max_tokens 只保留开头的一段。"""
+    if max_tokens is not None:
+        checks.positive_int("max_tokens", max_tokens, hint="; None keeps the whole book")
     tokens = tokenize(read_time_machine(), token)
     vocab = Vocab(tokens)
-    # Lines are joined without a separator, as in the book, so the indices match d2l's.
+    # 各行首尾相接、不加分隔符（与原书相同，因此索引与 d2l 的一致）
     corpus = [vocab[tok] for line in tokens for tok in line]
-    if max_tokens > 0:
-        corpus = corpus[:max_tokens]
-    return corpus, vocab
+    return corpus[:max_tokens], vocab
 
 
-def read_jay_lyrics(max_chars=None):
-    """The lyrics as one string, line breaks turned into spaces, optionally cut to a prefix."""
+def read_jay_lyrics(max_chars=LYRICS_TRAIN_CHARS, whole_file=False):
+    """歌词（换行变成空格）的前 max_chars 个字符，至多 20,000 个：后面是测试与验证文本。
+    whole_file=True 时返回整个文件，只用于统计和读取那两段文本，不能用来训练。"""
     text = data.read_text("jay_lyrics").replace("\n", " ").replace("\r", " ")
-    return text if max_chars is None else text[:max_chars]
+    if whole_file:
+        return text
+    checks.positive_int("max_chars", max_chars, maximum=LYRICS_TRAIN_CHARS,
+                        hint="; characters 20,000-24,000 are the test and validation text")
+    return text[:max_chars]
 
 
 def load_corpus_jay_lyrics(max_chars=10000):
-    """(corpus indices, vocab) of the first `max_chars` lyrics characters (seeds: 10,000 or 20,000)."""
+    """歌词前 max_chars 个字符的（索引序列, 词表）；教材取 10,000 或 20,000。"""
     chars = list(read_jay_lyrics(max_chars))
     vocab = Vocab(chars)
     return vocab[chars], vocab
 
 
-def lyrics_heldout(vocab):
-    """Indices of the held-out lyrics text (characters 20,000-22,000) under `vocab`;
-    characters the vocabulary never saw become '<unk>'."""
-    return vocab[list(read_jay_lyrics()[LYRICS_HELDOUT])]
-
-
 def lyrics_valid(vocab):
-    """Indices of the lyrics validation text (characters 22,000-24,000) under `vocab`:
-    for choosing settings, so that the held-out text is never looked at before the end."""
-    return vocab[list(read_jay_lyrics()[LYRICS_VALID])]
+    """验证文本（第 22,000–24,000 个字符）在 vocab 下的索引，用来做选择。
+    词表没有的字变成 <unk>。"""
+    return vocab[list(read_jay_lyrics(whole_file=True)[LYRICS_VALID])]
+
+
+def lyrics_test(vocab):
+    """测试文本（第 20,000–22,000 个字符）在 vocab 下的索引：训练和选择都不看它，
+    只在最后报告一次成绩。词表没有的字变成 <unk>。"""
+    return vocab[list(read_jay_lyrics(whole_file=True)[LYRICS_TEST])]

@@ -1,18 +1,26 @@
-"""Training language models: gradient clipping, one epoch, the loop, prediction, perplexity."""
+"""训练语言模型：梯度裁剪、一个迭代周期、训练循环、预测与困惑度（第 4、5 章讲授这些代码）。"""
 import math
 import time
 from dataclasses import dataclass, field
 
 import torch
+from fastprogress.fastprogress import IN_NOTEBOOK, progress_bar
 from torch.nn import functional as F
+
+from . import checks
 
 
 def grad_clipping(net, theta):
-    """Rescale all gradients together so their global L2 norm is at most theta:
-    g <- min(1, theta / ||g||) g. Returns the norm before clipping."""
+    """把全部梯度看成一个向量 g，整体缩放使它的 L2 范数不超过 theta：
+    g <- min(1, theta / ||g||) g。返回裁剪前的范数。"""
+    checks.positive_number("theta", theta, hint=" (a threshold <= 0 would reverse or zero "
+                           "the gradient)")
     grads = [p.grad for p in net.parameters() if p.grad is not None]
+    if not grads:
+        raise ValueError("no parameter has a gradient yet: call loss.backward() before "
+                         "grad_clipping")
     norm = torch.sqrt(sum((g * g).sum() for g in grads))
-    # A tensor factor instead of `if norm > theta`: no GPU->CPU sync at every step.
+    # 用张量系数代替 `if norm > theta`：在 GPU 上不必每一步都等结果传回 CPU
     factor = torch.clamp(theta / (norm + 1e-12), max=1.0)
     for g in grads:
         g.mul_(factor)
@@ -20,10 +28,11 @@ def grad_clipping(net, theta):
 
 
 class SGD:
-    """Minibatch stochastic gradient descent, p <- p - lr * grad (the loss is already a mean)."""
+    """小批量随机梯度下降 p <- p - lr * grad（损失已经是小批量上的平均值）。"""
 
     def __init__(self, params, lr):
-        self.params, self.lr = list(params), lr
+        self.params = list(params)
+        self.lr = checks.positive_number("lr", lr)
 
     @torch.no_grad()
     def step(self):
@@ -35,50 +44,54 @@ class SGD:
             p.grad = None
 
 
+def exp_or_inf(x):
+    """math.exp，但发散时给出无穷大而不是 OverflowError。"""
+    return math.exp(x) if x < 700 else math.inf
+
+
+def format_perplexity(ppl):
+    """困惑度的显示：发散的训练不打印一个几十位的数。"""
+    return f"{ppl:.2f}" if ppl <= 1e30 else "发散 (> 1e30)"
+
+
 def perplexity(logits, targets):
-    """exp of the mean cross-entropy of the predictions `logits` for `targets`."""
+    """预测 logits 对标签 targets 的平均交叉熵取指数。"""
     return math.exp(F.cross_entropy(logits, targets).item())
 
 
 def detach_state(state):
-    """Cut the graph behind the hidden state (sequential partitioning keeps the values)."""
+    """切断隐状态身后的计算图：值保留，之前的计算不再参与求导。"""
     if isinstance(state, tuple):
         return tuple(s.detach() for s in state)
     return state.detach()
 
 
-def train_epoch(net, train_iter, updater, device, use_random_iter, clip_theta=1.0):
-    """One pass over the data; returns (perplexity, tokens per second)."""
-    state, loss_sum, num_tokens = None, torch.zeros((), device=device), 0
+def train_epoch(net, train_iter, updater, *, device, clip_theta):
+    """训练一个迭代周期，返回（训练困惑度, 每秒处理的词元数, 裁剪前梯度范数的中位数）。
+    随机采样（train_iter.use_random_iter）时每个小批量都重新初始化隐状态。"""
+    state, loss_sum, num_tokens, norms = None, torch.zeros((), device=device), 0, []
     start = time.perf_counter()
     for X, Y in train_iter:
-        if state is None or use_random_iter:
-            # Random sampling: this minibatch does not continue the last one.
-            state = net.begin_state(X.shape[0], device)
+        if state is None or train_iter.use_random_iter:
+            state = net.begin_state(X.shape[0], device)  # 这个小批量不接着上一个
         else:
-            state = detach_state(state)
+            state = detach_state(state)  # 顺序分区：接着用，但只对本小批量求导
         X, y = X.to(device), Y.T.reshape(-1).to(device)
         y_hat, state = net(X, state)
         loss = F.cross_entropy(y_hat, y)
         updater.zero_grad()
         loss.backward()
-        grad_clipping(net, clip_theta)
+        norms.append(grad_clipping(net, clip_theta))
         updater.step()
         loss_sum += loss.detach() * y.numel()
         num_tokens += y.numel()
     seconds = time.perf_counter() - start
-    return math.exp(loss_sum.item() / num_tokens), num_tokens / seconds
+    grad_norm = torch.stack(norms).median().item()
+    return exp_or_inf(loss_sum.item() / num_tokens), num_tokens / seconds, grad_norm
 
 
-@torch.no_grad()
-def predict(prefix, num_preds, net, vocab, device, temperature=0.0, generator=None):
-    """Continue `prefix` by `num_preds` tokens: warm the state up on the prefix, then feed
-    each prediction back in. temperature 0 picks the most likely token; > 0 samples from
-    softmax(logits / temperature)."""
-    if num_preds < 0:
-        raise ValueError(f"num_preds must be >= 0, got {num_preds}")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
+def check_prefix(prefix, vocab):
+    """前缀非空，而且每个字都在词表里。"""
     tokens = list(prefix)
     if not tokens:
         raise ValueError("the prefix is empty; give at least one character to start from")
@@ -86,9 +99,19 @@ def predict(prefix, num_preds, net, vocab, device, temperature=0.0, generator=No
     if missing:
         raise ValueError(f"prefix {prefix!r} has characters outside the vocabulary: {missing}. "
                          f"Use characters from the training text (vocab.idx_to_token).")
+    return tokens
+
+
+@torch.no_grad()
+def predict(prefix, num_preds, net, vocab, *, device, temperature=0.0, generator=None):
+    """接着 prefix 写 num_preds 个词元：先用前缀预热隐状态，再把每一步的预测喂回去。
+    temperature 为 0 时选概率最大的词元；大于 0 时从 softmax(logits / temperature) 中抽样。"""
+    checks.nonnegative_int("num_preds", num_preds)
+    checks.nonnegative_number("temperature", temperature)
+    tokens = check_prefix(prefix, vocab)
     state = net.begin_state(1, device)
     outputs = [vocab[tokens[0]]]
-    for tok in tokens[1:]:  # warm-up: only the state matters, the outputs are known
+    for tok in tokens[1:]:  # 预热：只需要隐状态，输出是已知的
         _, state = net(torch.tensor([[outputs[-1]]], device=device), state)
         outputs.append(vocab[tok])
     for _ in range(num_preds):
@@ -102,14 +125,15 @@ def predict(prefix, num_preds, net, vocab, device, temperature=0.0, generator=No
 
 
 @torch.no_grad()
-def evaluate_perplexity(net, corpus, device, num_steps=35, ignore_index=None):
-    """Perplexity on a held-out token sequence, read left to right with the state carried.
-    Targets equal to `ignore_index` (e.g. vocab.unk) are left out of the mean."""
+def evaluate_perplexity(net, corpus, *, device, num_steps=35, ignore_index=None):
+    """一段文本上的困惑度：从左到右读，隐状态一路传下去，每 num_steps 步算一次。
+    等于 ignore_index（例如 vocab.unk）的标签不计入平均。"""
+    checks.positive_int("num_steps", num_steps)
     if len(corpus) < 2:
         raise ValueError(f"need at least 2 tokens to score a prediction, got {len(corpus)}")
     X = torch.tensor(corpus[:-1], device=device).reshape(1, -1)
     Y = torch.tensor(corpus[1:], device=device)
-    skip = -100 if ignore_index is None else ignore_index  # -100: cross_entropy's "none"
+    skip = -100 if ignore_index is None else ignore_index  # -100：cross_entropy 的“不忽略”
     state, nll = net.begin_state(1, device), 0.0
     for i in range(0, X.shape[1], num_steps):
         y_hat, state = net(X[:, i:i + num_steps], state)
@@ -118,113 +142,100 @@ def evaluate_perplexity(net, corpus, device, num_steps=35, ignore_index=None):
     count = int((Y != skip).sum())
     if count == 0:
         raise ValueError(f"every target equals ignore_index={ignore_index}: nothing to score")
-    return math.exp(nll / count)
+    return exp_or_inf(nll / count)
 
 
-def _in_jupyter():
-    """True inside a Jupyter kernel (where an output can be updated in place)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
+def copy_params(net):
+    """模型参数的一份拷贝（之后用 load_params 恢复）。"""
+    return [p.detach().clone() for p in net.parameters()]
 
 
-def _display_handle(bundle):
-    """Show a mime bundle as an output that can be updated later (a DisplayHandle)."""
-    from IPython.display import display
-    return display(bundle, raw=True, display_id=True)
-
-
-class Progress:
-    """A progress bar that updates in place inside Jupyter, once per epoch.
-
-    nbclient stores the last update, so the page on the site shows the finished bar with the
-    final numbers rather than 250 lines. Outside Jupyter (terminal, pytest) it shows nothing:
-    the periodic log lines of `train` are the progress there."""
-
-    def __init__(self, num_epochs, enabled=None):
-        self.num_epochs, self.start = num_epochs, time.perf_counter()
-        self.handle = None
-        if _in_jupyter() if enabled is None else enabled:
-            self.handle = _display_handle(self.bundle(0, None))
-
-    def text(self, epoch, ppl):
-        seconds = time.perf_counter() - self.start
-        line = f"epoch {epoch}/{self.num_epochs}"
-        if ppl is not None:
-            line += f"  困惑度 {ppl:.2f}"
-        return line + f"  已用 {seconds:.0f} 秒" + ("  完成" if epoch == self.num_epochs else "")
-
-    def bundle(self, epoch, ppl):
-        text = self.text(epoch, ppl)
-        html = (f'<progress value="{epoch}" max="{self.num_epochs}" style="width: 40%"></progress> '
-                f"<code>{text}</code>")
-        return {"text/plain": text, "text/html": html}
-
-    def update(self, epoch, ppl):
-        if self.handle is not None:
-            self.handle.update(self.bundle(epoch, ppl), raw=True)
+@torch.no_grad()
+def load_params(net, params):
+    """把 copy_params 得到的参数值写回模型。"""
+    for p, saved in zip(net.parameters(), params, strict=True):
+        p.copy_(saved)
 
 
 @dataclass
 class History:
+    """一次训练的记录。best_epoch 是验证困惑度最低的迭代周期（只在验证文本上选择），
+    best_params 是那时模型参数的拷贝。"""
     epochs: list = field(default_factory=list)
     perplexity: list = field(default_factory=list)
     tokens_per_sec: list = field(default_factory=list)
+    grad_norms: list = field(default_factory=list)  # 每个周期裁剪前梯度范数的中位数
     valid_epochs: list = field(default_factory=list)
     valid_perplexity: list = field(default_factory=list)
     samples: dict = field(default_factory=dict)
-    train_seconds: float = 0.0  # time spent in train_epoch only (no prediction, no evaluation)
+    train_seconds: float = 0.0  # 只计 train_epoch 的时间（不含预测和验证）
+    best_epoch: int = None
+    best_params: list = None
+
+    def record(self, epoch, ppl, speed, grad_norm, seconds):
+        self.epochs.append(epoch)
+        self.perplexity.append(ppl)
+        self.tokens_per_sec.append(speed)
+        self.grad_norms.append(grad_norm)
+        self.train_seconds += seconds
+
+    def record_valid(self, epoch, net, ppl):
+        if not self.valid_perplexity or ppl < min(self.valid_perplexity):
+            self.best_epoch, self.best_params = epoch, copy_params(net)
+        self.valid_epochs.append(epoch)
+        self.valid_perplexity.append(ppl)
+
+    def log(self, epoch, log):
+        line = f"epoch {epoch:4d}  困惑度 {format_perplexity(self.perplexity[-1]):>8}  " \
+               f"{self.tokens_per_sec[-1]:7.0f} 词元/秒"
+        if self.valid_epochs and self.valid_epochs[-1] == epoch:
+            line += f"  验证困惑度 {format_perplexity(self.valid_perplexity[-1]):>8}"
+        log(line)
+        for text in self.samples.get(epoch, []):
+            log(f"    {text}")
 
     def summary(self):
+        if not self.epochs:
+            raise ValueError("this History has no epochs yet: train first")
         out = {"epochs": self.epochs[-1], "train_perplexity": self.perplexity[-1],
                "tokens_per_sec": sum(self.tokens_per_sec) / len(self.tokens_per_sec),
                "seconds_per_epoch": self.train_seconds / len(self.epochs)}
         if self.valid_perplexity:
-            out["valid_perplexity"] = self.valid_perplexity[-1]
-            best = min(range(len(self.valid_perplexity)), key=self.valid_perplexity.__getitem__)
-            out["best_valid_perplexity"] = self.valid_perplexity[best]
-            out["best_valid_epoch"] = self.valid_epochs[best]
+            out.update(valid_perplexity=self.valid_perplexity[-1], best_epoch=self.best_epoch,
+                       best_valid_perplexity=min(self.valid_perplexity))
         return out
 
 
-def train(net, train_iter, vocab, updater, num_epochs, device, clip_theta=1.0,
-          use_random_iter=False, prefixes=(), pred_period=10, pred_len=50,
-          valid_corpus=None, valid_period=None, valid_ignore_index=None, log=print,
-          progress=None):
-    """Train for num_epochs. Every pred_period epochs (and at the end) log the perplexity,
-    the speed and a continuation of each prefix; every valid_period epochs (default:
-    pred_period, and at the end) measure the held-out perplexity of `valid_corpus`.
-    progress: None shows a live progress bar only inside Jupyter; True/False force it."""
-    if num_epochs < 1:
-        raise ValueError(f"num_epochs must be >= 1, got {num_epochs}")
-    if pred_period < 1 or (valid_period is not None and valid_period < 1):
-        raise ValueError(f"pred_period and valid_period must be >= 1, got {pred_period} "
-                         f"and {valid_period}")
-    valid_period = valid_period or pred_period
-    history, bar = History(), Progress(num_epochs, progress)
-    for epoch in range(1, num_epochs + 1):
+def train(net, train_iter, vocab, updater, num_epochs, *, device, clip_theta, prefixes=(),
+          pred_period=10, pred_len=50, valid_corpus=None, valid_period=None,
+          ignore_index=None, log=print, progress=None):
+    """训练 num_epochs 个迭代周期。每 valid_period 个周期（默认同 pred_period，最后一个周期
+    一定）在验证文本 valid_corpus 上测一次困惑度，并记下验证困惑度最低时的参数；每
+    pred_period 个周期记录并打印训练困惑度、速度和各前缀的续写。progress：None 时只在
+    Jupyter 里显示进度条。测试文本不属于训练，不要传进来。"""
+    checks.positive_int("num_epochs", num_epochs)
+    checks.positive_int("pred_period", pred_period)
+    valid_period = checks.positive_int(
+        "valid_period", pred_period if valid_period is None else valid_period)
+    checks.positive_number("clip_theta", clip_theta)
+    for prefix in prefixes:  # 在训练之前检查，而不是训练了 pred_period 个周期之后
+        check_prefix(prefix, vocab)
+    history, epochs = History(), range(1, num_epochs + 1)
+    bar = progress_bar(epochs) if (IN_NOTEBOOK if progress is None else progress) else None
+    for epoch in bar or epochs:
         start = time.perf_counter()
-        ppl, speed = train_epoch(net, train_iter, updater, device, use_random_iter, clip_theta)
-        history.train_seconds += time.perf_counter() - start
-        history.epochs.append(epoch)
-        history.perplexity.append(ppl)
-        history.tokens_per_sec.append(speed)
+        ppl, speed, grad_norm = train_epoch(net, train_iter, updater, device=device,
+                                            clip_theta=clip_theta)
+        history.record(epoch, ppl, speed, grad_norm, time.perf_counter() - start)
         last = epoch == num_epochs
         if valid_corpus is not None and (epoch % valid_period == 0 or last):
-            history.valid_epochs.append(epoch)
-            history.valid_perplexity.append(
-                evaluate_perplexity(net, valid_corpus, device, ignore_index=valid_ignore_index))
-        bar.update(epoch, ppl)
+            history.record_valid(epoch, net, evaluate_perplexity(
+                net, valid_corpus, device=device, ignore_index=ignore_index))
+        if bar:
+            bar.comment = f"困惑度 {format_perplexity(ppl)}"
         if epoch % pred_period == 0 or last:
-            line = f"epoch {epoch:4d}  困惑度 {ppl:8.2f}  {speed:7.0f} 词元/秒"
-            if history.valid_epochs and history.valid_epochs[-1] == epoch:
-                line += f"  留出困惑度 {history.valid_perplexity[-1]:8.2f}"
-            history.samples[epoch] = [predict(p, pred_len, net, vocab, device) for p in prefixes]
+            history.samples[epoch] = [predict(p, pred_len, net, vocab, device=device)
+                                      for p in prefixes]
             if log:
-                log(line)
-                for text in history.samples[epoch]:
-                    log(f"    {text}")
+                history.log(epoch, log)
     return history

@@ -7,24 +7,20 @@ import torch
 from course_utils import config
 
 
-def test_quick_is_default(monkeypatch):
+def test_quick_is_default_and_full_is_switched_on_by_the_environment(monkeypatch):
     monkeypatch.delenv("COURSE_FULL", raising=False)
-    assert config.mode() == "quick" and not config.is_full()
-
-
-def test_full_switch(monkeypatch):
+    assert not config.is_full()
     monkeypatch.setenv("COURSE_FULL", "1")
-    assert config.mode() == "full"
-    assert config.hparams("rnn_scratch")["num_epochs"] == 250  # seed 000's setting
+    assert config.is_full()
     monkeypatch.setenv("COURSE_FULL", "0")
-    assert config.hparams("rnn_scratch")["num_epochs"] < 250
+    assert not config.is_full()
 
 
 @pytest.mark.parametrize("value", ["yes", "true", "2"])
 def test_bad_full_value_is_an_error(monkeypatch, value):
     monkeypatch.setenv("COURSE_FULL", value)
     with pytest.raises(ValueError, match="COURSE_FULL"):
-        config.mode()
+        config.is_full()
 
 
 def test_device_default_and_forced(monkeypatch):
@@ -45,20 +41,6 @@ def test_cuda_without_gpu_is_a_clear_error(monkeypatch):
         config.device()
 
 
-def test_hparams_unknown_and_fresh_copy():
-    with pytest.raises(KeyError, match="known"):
-        config.hparams("lstm")
-    h = config.hparams("gru")
-    h["lr"] = -1
-    assert config.hparams("gru")["lr"] != -1
-
-
-def test_every_chapter_has_both_modes_with_same_keys():
-    for name, modes in config._HPARAMS.items():
-        assert set(modes) == {"quick", "full"}, name
-        assert set(modes["quick"]) == set(modes["full"]), name
-
-
 def test_set_seed_repeats_all_generators():
     def draw():
         return random.random(), np.random.rand(), torch.rand(1).item()
@@ -68,17 +50,12 @@ def test_set_seed_repeats_all_generators():
     assert draw() == first
 
 
-def test_describe_names_mode_and_device(monkeypatch):
-    monkeypatch.delenv("COURSE_FULL", raising=False)
-    line = config.describe()
-    assert "mode=quick" in line and "device=" in line and torch.__version__ in line
-
-
-def test_openmp_wait_reports_the_environment(monkeypatch):
-    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
-    monkeypatch.setenv("GOMP_SPINCOUNT", "1000")
-    assert config.openmp_wait() == "OMP_WAIT_POLICY=PASSIVE"  # PASSIVE wins: no spinning at all
-    monkeypatch.delenv("OMP_WAIT_POLICY")
-    assert config.openmp_wait() == "GOMP_SPINCOUNT=1000"
-    monkeypatch.delenv("GOMP_SPINCOUNT")
-    assert config.openmp_wait() == "GOMP_SPINCOUNT=(default)"
+def test_about_run_says_which_run_and_lists_the_settings(capsys):
+    config.about_run(True, "cpu", num_epochs=250)
+    full = capsys.readouterr().out
+    assert full.startswith("完整运行") and "num_epochs = 250" in full and "cpu" in full
+    config.about_run(False, "cpu", num_epochs=5)
+    quick = capsys.readouterr().out
+    assert quick.startswith("快速运行") and "不同" in quick and "num_epochs = 5" in quick
+    with pytest.raises(TypeError, match="full must be True or False"):
+        config.about_run("yes", "cpu")

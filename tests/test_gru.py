@@ -146,7 +146,8 @@ def test_an_open_update_gate_lets_the_gradient_through_time():
 
 
 def test_parameter_counts_of_scratch_and_nn_gru():
-    scratch = models.RNNModelScratch(V, H, CPU, models.get_gru_params, models.init_gru_state, models.gru)
+    scratch = models.RNNModelScratch(V, H, device=CPU, get_params=models.get_gru_params,
+                                     init_state=models.init_gru_state, forward_fn=models.gru)
     concise = models.RNNModel(nn.GRU(V, H), V)
     hidden_part = 3 * (V * H + H * H + H)
     assert models.count_parameters(scratch) == hidden_part + H * V + V
@@ -163,12 +164,12 @@ def test_scratch_gru_training_lowers_perplexity_on_a_tiny_corpus(use_random_iter
     torch.manual_seed(0)
     chars = list("分开不分开战争中部队 " * 30)
     vocab = text.Vocab(chars)
-    loader = iterators.SeqDataLoader(vocab[chars], 4, 8, use_random_iter, random.Random(0))
-    net = models.RNNModelScratch(len(vocab), 32, CPU, models.get_gru_params,
-                                 models.init_gru_state, models.gru)
-    hist = train.train(net, loader, vocab, train.SGD(net.parameters(), 2.0), 40, CPU,
-                       clip_theta=5.0, use_random_iter=use_random_iter, log=None,
-                       prefixes=["分开"], pred_period=40, pred_len=4)
+    loader = iterators.SeqDataLoader(vocab[chars], 4, 8, use_random_iter=use_random_iter,
+                                     rng=random.Random(0))
+    net = models.RNNModelScratch(len(vocab), 32, device=CPU, get_params=models.get_gru_params,
+                                 init_state=models.init_gru_state, forward_fn=models.gru)
+    hist = train.train(net, loader, vocab, train.SGD(net.parameters(), 2.0), 40, device=CPU,
+                       clip_theta=5.0, log=None, prefixes=["分开"], pred_period=40, pred_len=4)
     assert hist.perplexity[0] > 0.8 * len(vocab)  # starts near the uniform model
     assert hist.perplexity[-1] < 1.5  # the repeating text is learned
     assert hist.samples[40][0] == "分开不分开战"

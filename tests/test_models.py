@@ -2,16 +2,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course_utils import models, reference
+from course_utils import models
+from tools import reference
 
 V, H, B, T = 11, 8, 3, 5
 CPU = torch.device("cpu")
-
-
-def test_row_lookup_equals_one_hot_matmul():
-    W = torch.randn(V, H)
-    X = torch.randint(0, V, (T, B))
-    assert torch.allclose(F.one_hot(X, V).float() @ W, W[X]) and torch.allclose(W[X], F.embedding(X, W))
 
 
 def test_fast_rnn_equals_the_one_hot_form():
@@ -49,7 +44,8 @@ def test_fast_gru_equals_the_book_form():
 
 
 def test_scratch_wrapper_and_nn_wrapper_shapes():
-    net = models.RNNModelScratch(V, H, CPU, models.get_rnn_params, models.init_rnn_state, models.rnn)
+    net = models.RNNModelScratch(V, H, device=CPU, get_params=models.get_rnn_params,
+                                 init_state=models.init_rnn_state, forward_fn=models.rnn)
     X = torch.randint(0, V, (B, T))
     y, state = net(X, net.begin_state(B, CPU))
     assert y.shape == (T * B, V) and state[0].shape == (B, H)
@@ -61,7 +57,8 @@ def test_scratch_wrapper_and_nn_wrapper_shapes():
 
 
 def test_parameter_count_does_not_depend_on_sequence_length():
-    net = models.RNNModelScratch(V, H, CPU, models.get_rnn_params, models.init_rnn_state, models.rnn)
+    net = models.RNNModelScratch(V, H, device=CPU, get_params=models.get_rnn_params,
+                                 init_state=models.init_rnn_state, forward_fn=models.rnn)
     n = models.count_parameters(net)
     for steps in (1, 10, 100):
         net(torch.randint(0, V, (B, steps)), net.begin_state(B, CPU))
@@ -70,8 +67,8 @@ def test_parameter_count_does_not_depend_on_sequence_length():
 
 def test_concise_rnn_model_equals_the_scratch_model_with_the_same_weights():
     """Whole language models (input, recurrence, output layer), not only the hidden state."""
-    scratch = models.RNNModelScratch(V, H, CPU, models.get_rnn_params, models.init_rnn_state,
-                                     models.rnn)
+    scratch = models.RNNModelScratch(V, H, device=CPU, get_params=models.get_rnn_params,
+                                     init_state=models.init_rnn_state, forward_fn=models.rnn)
     W_xh, W_hh, b_h, W_hq, b_q = scratch.params
     with torch.no_grad():
         b_h.normal_()

@@ -98,3 +98,48 @@ def test_with_k_shares_counts_and_changes_only_k():
     assert all(math.isclose(other.prob(w, v), fresh.prob(w, v)) for v in range(4) for w in range(4))
     with pytest.raises(ValueError):
         lm.with_k(-0.1)
+
+
+@pytest.mark.parametrize("k", [0.0, 0.5, 3.0])
+def test_unigram_probabilities_sum_to_one_and_match_the_formula(k):
+    lm = ngram.UnigramLM(CORPUS, vocab_size=4, k=k)
+    assert math.isclose(sum(lm.prob(w) for w in range(4)), 1.0)
+    assert math.isclose(lm.prob(2), (3 + k) / (len(CORPUS) + 4 * k))  # 2 occurs 3 times
+    assert lm.prob(1, v=0) == lm.prob(1, v=2)  # the context is ignored
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.3, 1.0])
+def test_interpolation_is_a_distribution_and_falls_back_to_the_unigram(lam):
+    bigram = ngram.BigramLM(CORPUS, 4, k=0)
+    unigram = ngram.UnigramLM(CORPUS, 4, k=1.0)
+    lm = ngram.InterpolatedLM(bigram, unigram, lam)
+    for v in range(4):
+        assert math.isclose(sum(lm.prob(w, v) for w in range(4)), 1.0)
+    assert lm.prob(1, 3) == unigram.prob(1)  # context 3 never seen: the unigram alone
+    assert math.isclose(lm.prob(1, 0), lam * 1.0 + (1 - lam) * unigram.prob(1))
+    with pytest.raises(ValueError, match="lam must be in"):
+        ngram.InterpolatedLM(bigram, unigram, 1.5)
+
+
+def test_uniform_perplexity_is_the_vocabulary_size():
+    assert math.isclose(ngram.UniformLM(7).perplexity([0, 1, 2, 3]), 7.0)
+
+
+def test_fit_baselines_chooses_on_validation_and_the_interpolation_wins_on_mixed_text():
+    train = [0, 1, 2, 3] * 30 + [4, 4, 5]
+    # seen pairs, and pairs of frequent tokens never seen together (add-k gives them ~k/V)
+    valid = [0, 1, 2, 3, 0, 2, 1, 3, 1, 2, 3, 0] * 3
+    fitted = ngram.fit_baselines(train, valid, 8, ks=[0.01, 0.1, 1.0], lams=[0.1, 0.5, 0.9])
+    assert set(fitted) == {"uniform", "unigram", "bigram", "interpolated"}
+    for name, (lm, chosen, valid_ppl) in fitted.items():
+        assert math.isclose(lm.perplexity(valid), valid_ppl)
+    _, chosen, _ = fitted["interpolated"]
+    scores = {name: v for name, (_, _, v) in fitted.items()}
+    # every chosen setting is the best of its grid on the validation text
+    for lam in (0.1, 0.5, 0.9):
+        for k in (0.01, 0.1, 1.0):
+            other = ngram.InterpolatedLM(ngram.BigramLM(train, 8, k=0),
+                                         ngram.UnigramLM(train, 8, k), lam)
+            assert other.perplexity(valid) >= scores["interpolated"] - 1e-12
+    assert scores["interpolated"] < min(scores["bigram"], scores["unigram"]) < scores["uniform"]
+    assert chosen["lam"] in (0.1, 0.5, 0.9) and chosen["k"] in (0.01, 0.1, 1.0)

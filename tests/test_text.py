@@ -2,7 +2,8 @@ import shutil
 
 import pytest
 
-from course_utils import data, reference, text
+from course_utils import data, text
+from tools import reference
 
 
 def test_tokenize_words_and_chars():
@@ -63,27 +64,23 @@ def test_same_vocab_and_indices_as_d2l(tm_corpus, tmp_path, monkeypatch):
 def test_lyrics_corpus(lyrics_corpus):
     corpus, vocab = lyrics_corpus
     assert len(corpus) == 10000
-    assert len(vocab) == 1027 + 1  # seed 000's 1027 characters, plus <unk>
+    assert len(vocab) == 1027 + 1  # the 1,027 characters the first edition reports, plus <unk>
     assert "\n" not in vocab.token_to_idx
     assert "".join(vocab.to_tokens(corpus[:6])) == "想要有直升机"
-    assert len(text.read_jay_lyrics()) > 60000 and len(text.read_jay_lyrics(20)) == 20
+    assert len(text.read_jay_lyrics()) == 20000 and len(text.read_jay_lyrics(20)) == 20
+    assert len(text.read_jay_lyrics(whole_file=True)) == 63282
 
 
-def test_lyrics_heldout_is_after_every_training_prefix(lyrics_corpus):
+def test_test_and_validation_text_lie_after_every_training_prefix(lyrics_corpus):
     corpus, vocab = lyrics_corpus
-    held = text.lyrics_heldout(vocab)
-    assert len(held) == 2000
-    assert text.LYRICS_HELDOUT.start >= 20000  # the longest training prefix (chapter 7)
-    assert vocab.unk in held  # characters the 10,000-char vocabulary never saw
-
-
-def test_lyrics_valid_is_apart_from_training_and_heldout(lyrics_corpus):
-    corpus, vocab = lyrics_corpus
-    valid, held = text.LYRICS_VALID, text.LYRICS_HELDOUT
-    assert valid.start >= 20000 and (valid.start >= held.stop or valid.stop <= held.start)
-    ids = text.lyrics_valid(vocab)
-    assert len(ids) == valid.stop - valid.start
-    chars = text.read_jay_lyrics()[valid]
-    assert [vocab.to_tokens(i) for i, ch in zip(ids, chars) if ch in vocab.token_to_idx] == \
-        [ch for ch in chars if ch in vocab.token_to_idx]
-    assert ids != text.lyrics_heldout(vocab)[:len(ids)]
+    test, valid = text.LYRICS_TEST, text.LYRICS_VALID
+    assert test.start >= text.LYRICS_TRAIN_CHARS and valid.start >= text.LYRICS_TRAIN_CHARS
+    assert valid.start >= test.stop or valid.stop <= test.start  # apart from each other
+    whole = text.read_jay_lyrics(whole_file=True)
+    for ids, part in ((text.lyrics_test(vocab), test), (text.lyrics_valid(vocab), valid)):
+        chars = whole[part]
+        assert len(ids) == len(chars) == 2000
+        assert vocab.to_tokens(ids) == [ch if ch in vocab.token_to_idx else "<unk>" for ch in chars]
+    assert vocab.unk in text.lyrics_test(vocab)  # characters the 10,000-char vocabulary never saw
+    # the longest training text allowed stops where the test text starts
+    assert text.read_jay_lyrics(text.LYRICS_TRAIN_CHARS) == whole[:test.start]

@@ -1,17 +1,19 @@
 import random
+import unittest.mock
 
 import pytest
 import torch
 from torch import nn
 
-from course_utils import iterators, models, reference, text, train
+from course_utils import iterators, models, text, train
+from tools import reference
 
 CPU = torch.device("cpu")
 
 
 def scratch_rnn(vocab_size, hiddens=32):
-    return models.RNNModelScratch(vocab_size, hiddens, CPU, models.get_rnn_params,
-                                  models.init_rnn_state, models.rnn)
+    return models.RNNModelScratch(vocab_size, hiddens, device=CPU, get_params=models.get_rnn_params,
+                                  init_state=models.init_rnn_state, forward_fn=models.rnn)
 
 
 def test_clipping_bounds_the_global_norm():
@@ -54,7 +56,8 @@ def test_perplexity_reference_points():
 def tiny_setup(use_random_iter=False):
     chars = list("abcabcabdabcabcabd" * 20)
     vocab = text.Vocab(chars)
-    loader = iterators.SeqDataLoader(vocab[chars], 4, 6, use_random_iter, random.Random(0))
+    loader = iterators.SeqDataLoader(vocab[chars], 4, 6, use_random_iter=use_random_iter,
+                                     rng=random.Random(0))
     return loader, vocab
 
 
@@ -62,8 +65,8 @@ def tiny_setup(use_random_iter=False):
 def test_training_lowers_perplexity_on_a_tiny_corpus(use_random_iter):
     loader, vocab = tiny_setup(use_random_iter)
     net = scratch_rnn(len(vocab))
-    hist = train.train(net, loader, vocab, train.SGD(net.parameters(), 1.0), 30, CPU,
-                       clip_theta=1.0, use_random_iter=use_random_iter, log=None)
+    hist = train.train(net, loader, vocab, train.SGD(net.parameters(), 1.0), 30, device=CPU,
+                       clip_theta=1.0, log=None)
     assert hist.perplexity[-1] < 0.5 * hist.perplexity[0]
     assert hist.perplexity[-1] < len(vocab)
 
@@ -71,8 +74,8 @@ def test_training_lowers_perplexity_on_a_tiny_corpus(use_random_iter):
 def test_training_concise_gru_with_adam():
     loader, vocab = tiny_setup()
     net = models.RNNModel(nn.GRU(len(vocab), 32), len(vocab))
-    hist = train.train(net, loader, vocab, torch.optim.Adam(net.parameters(), 1e-2), 20, CPU,
-                       prefixes=["ab"], pred_period=10, pred_len=5,
+    hist = train.train(net, loader, vocab, torch.optim.Adam(net.parameters(), 1e-2), 20,
+                       device=CPU, clip_theta=1.0, prefixes=["ab"], pred_period=10, pred_len=5,
                        valid_corpus=vocab[list("abcabd" * 5)], log=None)
     assert hist.perplexity[-1] < 2.0
     assert hist.valid_epochs == [10, 20] and hist.valid_perplexity[-1] < 3.0
@@ -80,32 +83,32 @@ def test_training_concise_gru_with_adam():
     summary = hist.summary()
     assert summary["epochs"] == 20 and summary["seconds_per_epoch"] > 0
     with pytest.raises(ValueError, match="num_epochs"):
-        train.train(net, loader, vocab, None, 0, CPU)
+        train.train(net, loader, vocab, None, 0, device=CPU, clip_theta=1.0)
 
 
 def test_predict_is_deterministic_and_checks_its_input():
     vocab = text.Vocab(list("分开不我想"))
     torch.manual_seed(0)
     net = scratch_rnn(len(vocab))
-    a = train.predict("分开", 10, net, vocab, CPU)
-    assert a == train.predict("分开", 10, net, vocab, CPU) and len(a) == 12
+    a = train.predict("分开", 10, net, vocab, device=CPU)
+    assert a == train.predict("分开", 10, net, vocab, device=CPU) and len(a) == 12
     g1, g2 = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
-    s1 = train.predict("分开", 10, net, vocab, CPU, temperature=1.0, generator=g1)
-    assert s1 == train.predict("分开", 10, net, vocab, CPU, temperature=1.0, generator=g2)
+    s1 = train.predict("分开", 10, net, vocab, device=CPU, temperature=1.0, generator=g1)
+    assert s1 == train.predict("分开", 10, net, vocab, device=CPU, temperature=1.0, generator=g2)
     with pytest.raises(ValueError, match=r"outside the vocabulary: \['战', '争'\]"):
-        train.predict("战争分开", 5, net, vocab, CPU)
+        train.predict("战争分开", 5, net, vocab, device=CPU)
     with pytest.raises(ValueError, match="num_preds"):
-        train.predict("分开", -1, net, vocab, CPU)
+        train.predict("分开", -1, net, vocab, device=CPU)
     with pytest.raises(ValueError, match="empty"):
-        train.predict("", 3, net, vocab, CPU)
+        train.predict("", 3, net, vocab, device=CPU)
     with pytest.raises(ValueError, match="temperature"):
-        train.predict("分", 3, net, vocab, CPU, temperature=-1)
+        train.predict("分", 3, net, vocab, device=CPU, temperature=-1)
 
 
 def test_evaluate_perplexity_of_an_untrained_model_is_near_uniform():
     vocab = text.Vocab(list("abcdefgh"))
     net = scratch_rnn(len(vocab))
-    ppl = train.evaluate_perplexity(net, vocab[list("abcdefgh" * 10)], CPU, num_steps=7)
+    ppl = train.evaluate_perplexity(net, vocab[list("abcdefgh" * 10)], device=CPU, num_steps=7)
     assert ppl == pytest.approx(len(vocab), rel=0.02)
 
 
@@ -131,8 +134,9 @@ def test_first_epoch_agrees_with_d2l(tm_corpus):
                                          lambda batch_size: d2l.sgd(ref_net.params, 1.0, batch_size),
                                          CPU, use_random_iter)
         random.seed(5)
-        loader = iterators.SeqDataLoader(corpus, 32, 35, use_random_iter)
-        ppl, _ = train.train_epoch(net, loader, train.SGD(net.params, 1.0), CPU, use_random_iter, 1.0)
+        loader = iterators.SeqDataLoader(corpus, 32, 35, use_random_iter=use_random_iter)
+        ppl, _, _ = train.train_epoch(net, loader, train.SGD(net.params, 1.0), device=CPU,
+                                      clip_theta=1.0)
         assert ppl == pytest.approx(ref_ppl, rel=1e-4)
 
 
@@ -142,67 +146,78 @@ def test_evaluate_perplexity_can_skip_a_target_index():
     with torch.no_grad():  # every prediction: 'c' with probability ~1
         net.params[-1][vocab["c"]] = 50.0
     corpus = vocab[list("acacac")]  # targets c a c a c
-    assert train.evaluate_perplexity(net, corpus, CPU, num_steps=2) > 1e6  # 'a' gets ~e^-50
+    assert train.evaluate_perplexity(net, corpus, device=CPU, num_steps=2) > 1e6  # 'a' gets ~e^-50
     # Without the 'a' targets only well-predicted 'c' targets remain in the mean.
-    ppl = train.evaluate_perplexity(net, corpus, CPU, num_steps=2, ignore_index=vocab["a"])
+    ppl = train.evaluate_perplexity(net, corpus, device=CPU, num_steps=2, ignore_index=vocab["a"])
     assert ppl == pytest.approx(1.0, abs=1e-6)
     with pytest.raises(ValueError, match="nothing to score"):
-        train.evaluate_perplexity(net, vocab[list("aaaa")], CPU, ignore_index=vocab["a"])
+        train.evaluate_perplexity(net, vocab[list("aaaa")], device=CPU, ignore_index=vocab["a"])
     with pytest.raises(ValueError, match="at least 2 tokens"):
-        train.evaluate_perplexity(net, vocab[["a"]], CPU)
+        train.evaluate_perplexity(net, vocab[["a"]], device=CPU)
 
 
-class FakeHandle:
-    def __init__(self, bundle):
-        self.bundles = [bundle]
+def test_progress_bar_is_stored_as_one_finished_bar_in_an_executed_notebook(tmp_path):
+    """What the site shows: nbclient keeps the last state of the bar, one output for the
+    whole run (not one line per epoch), and it ends at num_epochs/num_epochs."""
+    import nbformat
+    from nbclient import NotebookClient
+    source = (
+        "import random, torch\n"
+        "from course_utils import iterators, models, text, train\n"
+        "chars = list('abcabcabdabcabcabd' * 20)\n"
+        "vocab = text.Vocab(chars)\n"
+        "loader = iterators.SeqDataLoader(vocab[chars], 4, 6, rng=random.Random(0))\n"
+        "net = models.RNNModelScratch(len(vocab), 8, device='cpu', get_params=models.get_rnn_params,\n"
+        "                             init_state=models.init_rnn_state, forward_fn=models.rnn)\n"
+        "h = train.train(net, loader, vocab, train.SGD(net.parameters(), 1.0), 4, device='cpu',\n"
+        "                clip_theta=1.0, log=None)\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    html = [o["data"]["text/html"] for o in nb.cells[0].outputs if "text/html" in o.get("data", {})]
+    bars = [h for h in html if "<progress" in h]
+    assert len(bars) == 1, html
+    assert "value='4'" in bars[0] and "max='4'" in bars[0] and "100.00% [4/4" in bars[0]
+    assert "困惑度" in bars[0]
 
-    def update(self, bundle, raw=False):
-        assert raw
-        self.bundles.append(bundle)
 
-
-def test_progress_bar_updates_in_place_and_ends_complete(monkeypatch):
-    handles = []
-
-    def fake_display(bundle):
-        handles.append(FakeHandle(bundle))
-        return handles[-1]
-    monkeypatch.setattr(train, "_display_handle", fake_display)
+def test_no_progress_output_outside_jupyter(capsys):
     loader, vocab = tiny_setup()
     net = scratch_rnn(len(vocab))
-    train.train(net, loader, vocab, train.SGD(net.parameters(), 1.0), 4, CPU, log=None,
-                progress=True)
-    assert len(handles) == 1  # one output, updated in place: not one line per epoch
-    bundles = handles[0].bundles
-    assert len(bundles) == 1 + 4
-    final = bundles[-1]
-    assert final["text/plain"].startswith("epoch 4/4") and "完成" in final["text/plain"]
-    assert 'value="4" max="4"' in final["text/html"]
-    assert "完成" not in bundles[-2]["text/plain"]
+    train.train(net, loader, vocab, train.SGD(net.parameters(), 1.0), 2, device=CPU,
+                clip_theta=1.0, log=None)
+    assert capsys.readouterr().out == ""
 
 
-def test_progress_is_off_outside_jupyter_by_default(monkeypatch):
-    def fail(bundle):
-        raise AssertionError("no display outside Jupyter")
-    monkeypatch.setattr(train, "_display_handle", fail)
-    assert not train._in_jupyter()
-    bar = train.Progress(3)
-    bar.update(1, 10.0)  # silently does nothing
-    assert bar.handle is None
-
-
-def test_valid_period_and_best_valid_summary():
+def test_choosing_on_validation_keeps_the_best_epoch_parameters():
     loader, vocab = tiny_setup()
     net = scratch_rnn(len(vocab))
     logged = []
-    hist = train.train(net, loader, vocab, train.SGD(net.parameters(), 1.0), 5, CPU,
-                       pred_period=5, valid_corpus=vocab[list("abcabd" * 4)], valid_period=2,
+    valid = vocab[list("abcabd" * 4)]
+    hist = train.train(net, loader, vocab, train.SGD(net.parameters(), 1.0), 5, device=CPU,
+                       clip_theta=1.0, pred_period=5, valid_corpus=valid, valid_period=2,
                        log=logged.append)
     assert hist.valid_epochs == [2, 4, 5] and set(hist.samples) == {5}
-    assert len(logged) == 1 and "留出困惑度" in logged[0]
+    assert len(logged) == 1 and "验证困惑度" in logged[0]
     summary = hist.summary()
     best = min(hist.valid_perplexity)
     assert summary["best_valid_perplexity"] == best
-    assert summary["best_valid_epoch"] == hist.valid_epochs[hist.valid_perplexity.index(best)]
-    with pytest.raises(ValueError, match="valid_period"):
-        train.train(net, loader, vocab, None, 1, CPU, valid_period=0)
+    assert hist.best_epoch == hist.valid_epochs[hist.valid_perplexity.index(best)]
+    # the kept parameters give exactly the best validation perplexity again
+    train.load_params(net, hist.best_params)
+    assert train.evaluate_perplexity(net, valid, device=CPU) == pytest.approx(best, rel=1e-6)
+
+
+def test_train_epoch_reports_the_median_gradient_norm_before_clipping():
+    loader, vocab = tiny_setup()
+    net = scratch_rnn(len(vocab))
+    norms = []
+    original = train.grad_clipping
+
+    def spy(net, theta):
+        norms.append(float(original(net, theta)))
+        return torch.tensor(norms[-1])
+    with unittest.mock.patch.object(train, "grad_clipping", spy):
+        _, _, median = train.train_epoch(net, loader, train.SGD(net.parameters(), 1.0),
+                                         device=CPU, clip_theta=1e-3)
+    assert len(norms) > 2 and median == pytest.approx(sorted(norms)[(len(norms) - 1) // 2])
+    assert median > 1e-3  # measured before the clipping, not after

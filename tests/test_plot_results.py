@@ -4,8 +4,9 @@ import warnings
 import matplotlib
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
 
-from course_utils import plot, results, show, train  # noqa: E402
+from course_utils import plot, results, train  # noqa: E402
 
 
 def test_chinese_labels_render_without_missing_glyphs(tmp_path):
@@ -32,23 +33,17 @@ def test_plot_history():
     h = train.History(epochs=[1, 2], perplexity=[10.0, 5.0], tokens_per_sec=[1.0, 1.0])
     ax = plot.plot_history([h, h], ["甲", "乙"])
     assert ax.get_yscale() == "log" and len(ax.lines) == 2
+    assert list(ax.lines[0].get_ydata()) == [10.0, 5.0]
     plt.close("all")
 
 
-def test_results_roundtrip_and_missing(tmp_path, monkeypatch):
+def test_results_are_written_only_by_full_runs_and_read_back(tmp_path, monkeypatch):
     monkeypatch.setattr(results, "RESULTS_DIR", tmp_path)
-    path = results.save("ch9", {"perplexity": 1.5, "名字": "测试"}, mode="quick")
-    assert json.loads(path.read_text(encoding="utf-8"))["名字"] == "测试"
-    assert results.load("ch9", mode="quick") == {"perplexity": 1.5, "名字": "测试"}
-    assert not list(tmp_path.rglob("*.part"))
-    try:
-        results.load("ch9", mode="full")
-    except FileNotFoundError as err:
-        assert "make full" in str(err)
-    else:
-        raise AssertionError("missing results must raise")
-
-
-def test_show_source_is_a_python_code_block():
-    md = show.show_source(train.grad_clipping)
-    assert md.data.startswith("```python\ndef grad_clipping(") and md.data.endswith("```")
+    results.save("ch9", {"perplexity": 1.5}, full=False)
+    assert list(tmp_path.iterdir()) == []  # a quick run leaves the committed results alone
+    results.save("ch9", {"perplexity": 1.5, "名字": "测试"}, full=True)
+    assert results.load("ch9") == {"perplexity": 1.5, "名字": "测试"}
+    assert json.loads((tmp_path / "ch9.json").read_text(encoding="utf-8"))["名字"] == "测试"
+    assert not list(tmp_path.glob("*.part"))
+    with pytest.raises(FileNotFoundError, match="make full"):
+        results.load("ch10")
