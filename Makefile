@@ -1,20 +1,23 @@
 # Two commands do everything on a fresh clone (see README.md):
 #   make site   build the website into _build/html
-#   make test   unit tests + every notebook (quick mode) + site build with warnings as errors
+#   make test   unit tests + every notebook (quick mode) + the site in a real browser
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 # Offline data: use ../shared/data as the mirror when it exists and no mirror is set.
 export COURSE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
-# How torch's OpenMP threads wait is set where torch starts: tests/conftest.py (PASSIVE, as
-# the tests run two notebooks at once) and course_utils/notebooks.py (a short spin, for
-# one notebook at a time); bench/bench.py does the same as the latter.
+# Torch's threads (and how they wait) are decided in one place, tools/threads.py, which every
+# runner below goes through (pytest via conftest.py, make full, make bench).
 
-.PHONY: venv site serve test chromium unit notebooks lab full bench ci-budget clean
+.PHONY: venv site serve test browser unit notebooks lab full bench ci-budget lock clean
 
-$(STAMP): requirements.txt requirements-d2l.txt pyproject.toml
+# Every package at the version in requirements.lock; the course itself without its own
+# dependency resolution; d2l (the books' code, the reference in tests and bench) without its
+# pins, which do not install on Python 3.11 (its imports are all in the lock).
+$(STAMP): requirements.lock requirements-d2l.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
 	$(PY) -m pip install -q --no-deps -r requirements-d2l.txt
 	touch $(STAMP)
 
@@ -28,21 +31,25 @@ site: $(STAMP)
 serve: site
 	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html 8000
 
-test: $(STAMP) chromium
-	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax tests chapters
+# Everything. Without a browser the browser checks are skipped and the summary says so;
+# `make browser` installs one (CI does, and there a skipped browser check is a failure).
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile -rs --nbval-lax tests chapters
 
-# The site's browser test drives Debian's chromium through Playwright (which then downloads
-# no browser of its own). Installed once (about 40 s), skipped when present.
-chromium:
-	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
-	  else \
-	    echo "make test needs Debian's chromium: run 'sudo apt-get install chromium' once"; exit 1; \
-	  fi; }
+# A browser for the site's test: CHROMIUM (a variable naming a Chromium/Chrome binary) or
+# Debian's chromium when present; else Debian's package as root, else Playwright's own build.
+browser: $(STAMP)
+	@if [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then \
+	  echo "browser: $${CHROMIUM:-$$(command -v chromium)}"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+	  $(PY) -m playwright install chromium; \
+	fi
 
+# The course's own unit tests only: no site build, no browser, no notebooks, no installs.
 unit: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadfile tests
+	$(PY) -m pytest -n 2 --dist loadfile -m "not site and not install" tests
 
 notebooks: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax chapters
@@ -54,11 +61,11 @@ lab: $(STAMP)
 # threads and wall time in each notebook's metadata (tabled in bench/full_runs.md for the
 # site's benchmark page). On a machine with CUDA it runs there.
 full: $(STAMP)
-	COURSE_FULL=1 $(PY) -m course_utils.notebooks run chapters/*.ipynb
-	$(PY) -m course_utils.notebooks table chapters/*.ipynb > bench/full_runs.md
+	$(PY) -m tools.notebooks run chapters/*.ipynb
+	$(PY) -m tools.notebooks table chapters/*.ipynb > bench/full_runs.md
 
-# Training speed of course_utils against d2l (the books' code), then how OpenMP's waiting
-# changes it: bench/results.* and bench/openmp_wait.*, the tables the benchmark page shows.
+# Training speed of course_utils against d2l (the books' code), then how torch's threads
+# and their waiting change it: bench/results.* and bench/openmp_wait.*, on the benchmark page.
 bench: $(STAMP)
 	$(PY) bench/bench.py
 	$(PY) bench/openmp_wait.py
@@ -66,6 +73,18 @@ bench: $(STAMP)
 # Wall time of the test command in its parts (notebooks, tests, site) against the CI budget.
 ci-budget: $(STAMP)
 	$(PY) bench/ci_budget.py
+
+# Regenerate requirements.lock from pyproject.toml (all extras) and tools/lock-pins.in.
+# Where a folder of local wheels holds torch's CPU build (/opt/wheels on this project's
+# machines) it is used, so that the lock holds the CPU build's dependencies; the build tag
+# (+cpu) is dropped so that the lock also installs from PyPI.
+TORCH_WHEELS ?= $(wildcard /opt/wheels)
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links $(if $(TORCH_WHEELS),-f $(TORCH_WHEELS)) \
+	  --extra lab --extra site --extra test --extra dev \
+	  -o requirements.lock pyproject.toml tools/lock-pins.in
+	sed -i.bak 's/^torch==\([0-9.]*\)+cpu$$/torch==\1/' requirements.lock && rm requirements.lock.bak
 
 clean:
 	rm -rf _build

@@ -29,10 +29,30 @@ import pytest
 import yaml
 from playwright.sync_api import expect, sync_playwright
 
+pytestmark = pytest.mark.site
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it when missing
+# CI sets this: there a missing browser fails the run instead of skipping the browser checks.
+REQUIRE_BROWSER = os.environ.get("COURSE_REQUIRE_BROWSER") == "1"
+
+
+def find_chromium():
+    """The browser to drive: $CHROMIUM, else a Chromium on the PATH, else the one Playwright
+    installed (`make browser`); None when there is none."""
+    if os.environ.get("CHROMIUM"):
+        path = Path(os.environ["CHROMIUM"])
+        if not path.is_file():
+            raise FileNotFoundError(f"CHROMIUM={path} is not a file; point it at a Chromium or "
+                                    f"Chrome binary, or unset it")
+        return str(path)
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    with sync_playwright() as p:
+        own = p.chromium.executable_path
+    return own if own and Path(own).is_file() else None
 
 # The chapter the screenshots show and the search must find, and Chinese words from it.
 # Several words: one jieba keeps whole, and ones it splits or glues to a neighbour.
@@ -269,8 +289,13 @@ def test_reader_features_on_every_chapter(built_site):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does this)")
+    chromium = find_chromium()
+    if chromium is None:
+        reason = ("no browser for the site's browser checks: run `make browser`, or set CHROMIUM "
+                  "to a Chromium/Chrome binary")
+        if REQUIRE_BROWSER:
+            pytest.fail(reason + " (COURSE_REQUIRE_BROWSER=1: CI must run them)")
+        pytest.skip(reason)
     import pylopdf_fonts_zh_cn
 
     # Chinese text shows as boxes unless fontconfig sees a CJK font: add the PyPI font
@@ -287,12 +312,12 @@ def browser(tmp_path_factory):
 </fontconfig>
 """, encoding="utf-8")
     with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM, env={**os.environ, "FONTCONFIG_FILE": str(conf)},
+        launched = p.chromium.launch(
+            executable_path=chromium, env={**os.environ, "FONTCONFIG_FILE": str(conf)},
             # No name resolves: even a request that slipped past the route below fails.
             args=["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
-        yield chromium
-        chromium.close()
+        yield launched
+        launched.close()
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -549,4 +574,3 @@ def test_screenshots(browser, site_url):
             assert not reader.errors and not reader.external
         finally:
             reader.context.close()
-    assert len(list(SHOTS.glob("*.png"))) >= 4
