@@ -8,4 +8,7 @@ threads.apply(processes=threads.pytest_workers())
 
 
 def pytest_report_header(config):
-    return f"threads per process: {threads.describe()}"
+    workers = config.getoption("numprocesses", default=None) or 1
+    workers = workers if isinstance(workers, int) else threads.pytest_workers()
+    return f"threads in each of {workers} test process(es): " \
+           f"{threads.describe(threads.environment(workers))}"

@@ -65,7 +65,7 @@ def measure(env_extra, epochs, busy):
 
 
 def render(results):
-    lines = ["| OpenMP 的等待方式 | 机器空闲 | 另有两个进程占满 CPU |", "|---|---:|---:|"]
+    lines = ["| 线程设置 | 机器空闲 | 另有两个进程占满 CPU |", "|---|---:|---:|"]
 
     def cell(seconds):
         low, mid, high = min(seconds), statistics.median(seconds), max(seconds)

@@ -85,7 +85,8 @@ def test_a_chapter_opened_alone_installs_what_it_needs(tmp_path):
     # pip from choosing another (multi-GB) torch while the first cell installs the course.
     env = clean_env(PIP_CONSTRAINT=str(LOCK), COURSE_REPO_URL=ROOT.as_uri())
     pip(python, "ipykernel", "nbclient", "nbformat", env=env)
-    probe = subprocess.run([str(python), "-c", "import course_utils"], capture_output=True)
+    probe = subprocess.run([str(python), "-c", "import course_utils"], capture_output=True,
+                           cwd=tmp_path)
     assert probe.returncode != 0  # really absent before the notebook runs
     alone = tmp_path / "alone"
     alone.mkdir()
@@ -97,5 +98,5 @@ def test_a_chapter_opened_alone_installs_what_it_needs(tmp_path):
     stderr = [o for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
     assert not any("Glyph" in "".join(o["text"]) for o in stderr), "Chinese font missing"
     installed = subprocess.run([str(python), "-c", "import course_utils, pylopdf_fonts_zh_cn"],
-                               capture_output=True)
+                               capture_output=True, cwd=tmp_path)
     assert installed.returncode == 0
