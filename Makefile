@@ -49,7 +49,7 @@ browser: $(STAMP)
 
 # The course's own unit tests only: no site build, no browser, no notebooks, no installs.
 unit: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadfile -m "not site and not install" tests
+	$(PY) -m pytest -n 2 --dist loadfile --ignore=tests/test_site.py --ignore=tests/test_install.py tests
 
 notebooks: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax chapters

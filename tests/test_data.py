@@ -115,7 +115,7 @@ def test_parallel_readers_never_crash_and_leave_a_correct_cache(state, cache, mi
                 target.write_bytes(b"x" * len(good))
             else:
                 target.write_bytes(good[:len(good) // 3])
-        start = time.time() + 1.5  # every process starts reading at the same moment
+        start = time.time() + 0.8  # every process starts reading at the same moment
         procs = [subprocess.Popen([sys.executable, "-c", READER, str(start)], env=env,
                                   cwd=ROOT, stderr=subprocess.PIPE, text=True)
                  for _ in range(processes)]
