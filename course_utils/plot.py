@@ -1,5 +1,4 @@
-"""Matplotlib set up once for the course: a Chinese font that renders, crisp figures,
-and one line-plot helper for the chapters' curves."""
+"""Matplotlib 的设置（中文字体、清晰且在手机上可读的图）与画曲线的小工具。"""
 from pathlib import Path
 
 import matplotlib
@@ -11,6 +10,15 @@ import pylopdf_fonts_zh_cn
 FONT_FILE = Path(pylopdf_fonts_zh_cn.__file__).with_name("NotoSansSC-Regular.otf")
 
 
+# Figures must stay readable on a 375 px phone, where the site shows them at the screen's
+# width: text of BASE_FONT_PT points at DPI dots per inch shrinks by 375 / (figure width in
+# pixels), so a figure at most MAX_WIDTH_IN inches wide keeps every label at 9 px or more
+# (tests/test_site.py measures it; tests/test_lesson_code.py keeps chapters to these sizes).
+BASE_FONT_PT = 11
+DPI = 100
+MAX_WIDTH_IN = 6.3
+
+
 def setup():
     """Register Noto Sans SC (shipped by a PyPI package, so no system font is needed)."""
     font_manager.fontManager.addfont(str(FONT_FILE))
@@ -18,9 +26,10 @@ def setup():
     matplotlib.rcParams.update({
         "font.family": "sans-serif",
         "font.sans-serif": [name, "DejaVu Sans"],
+        "font.size": BASE_FONT_PT,
         "axes.unicode_minus": False,  # the CJK font has no U+2212 minus sign
-        "figure.figsize": (6, 3.5),
-        "figure.dpi": 100,
+        "figure.figsize": (5.5, 3.4),
+        "figure.dpi": DPI,
         "savefig.bbox": "tight",
         "axes.grid": True,
         "grid.alpha": 0.3,

@@ -122,3 +122,39 @@ def test_settings_are_on_the_page_behind_one_switch(path):
     later = "\n".join(code[2:])
     assert "FULL = " not in later, "one switch, set once"
     assert "hparams" not in "\n".join(code) and "mode=" not in later
+
+
+def figure_calls(path):
+    """(figure width in inches or None, font sizes) for every call in the chapter's code."""
+    transform = TransformerManager().transform_cell
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        for node in ast.walk(ast.parse(transform("".join(cell["source"])))):
+            if isinstance(node, ast.Call):
+                for kw in node.keywords:
+                    if kw.arg == "figsize":
+                        yield "figsize", ast.literal_eval(kw.value)[0]
+                    elif kw.arg in ("fontsize", "size", "labelsize") \
+                            and isinstance(kw.value, ast.Constant):
+                        yield kw.arg, kw.value.value
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_figures_stay_readable_on_a_phone(path):
+    """Figures are shown at the phone's width: wider figures or smaller fonts than
+    course_utils/plot.py allows would shrink their labels below 9 px on a 375 px screen."""
+    from course_utils import plot
+    for arg, value in figure_calls(path):
+        if arg == "figsize":
+            assert value <= plot.MAX_WIDTH_IN, f"{path.name}: figsize width {value} in"
+        elif isinstance(value, (int, float)):
+            assert value >= plot.BASE_FONT_PT, f"{path.name}: {arg}={value}"
+
+
+def test_the_figure_check_sees_a_wide_figure(tmp_path):
+    cell = {"cell_type": "code", "source": ["plt.subplots(1, 2, figsize=(10, 3))\n",
+                                             "ax.set_title('t', fontsize=8)"]}
+    nb = tmp_path / "wide.ipynb"
+    nb.write_text(json.dumps({"cells": [cell]}), encoding="utf-8")
+    assert list(figure_calls(nb)) == [("figsize", 10), ("fontsize", 8)]
