@@ -17,11 +17,16 @@ import mathjax  # the import name of django-static-mathjax
 
 PACKAGE = Path(mathjax.__file__).parent / "static" / "mathjax"
 ES5 = PACKAGE / "es5"
-# The one combined component a page loads (TeX input, CommonHTML output, context menu).
-ENTRY = "tex-chtml.js"
-# What that component may load later: TeX extensions on first use (\boldsymbol, ...),
-# its web fonts, and what the context menu's accessibility options need.
-LAZY = ["input", "output/chtml", "ui", "a11y", "sre"]
+# A page loads startup.js (the loader) and, through it, only what the course's formulas
+# need: the core, TeX input with the AMS and \\boldsymbol packages (autoload/require fetch any
+# other package on first use), CommonHTML output with its web fonts, and the assistive
+# MathML that screen readers use. About 0.65 MB instead of the 1.16 MB of tex-chtml.js
+# (whose context menu alone is 0.43 MB): pages typeset sooner on a slow network.
+ENTRY = "startup.js"
+COMPONENTS = ["core", "input/tex-base", "[tex]/ams", "[tex]/boldsymbol", "[tex]/autoload",
+              "[tex]/require", "output/chtml", "a11y/assistive-mml"]
+COPY = ["core.js", "input/tex-base.js", "input/tex", "output/chtml.js", "output/chtml",
+        "a11y/assistive-mml.js"]
 TARGET = "mathjax"  # under the output's _static/
 
 
@@ -30,7 +35,7 @@ def mathjax_version():
 
 
 def use_local_mathjax(app, config):
-    missing = [p for p in [ENTRY, *LAZY] if not (ES5 / p).exists()]
+    missing = [p for p in [ENTRY, *COPY] if not (ES5 / p).exists()]
     if missing:
         raise ExtensionError(f"offline_mathjax: {missing} missing in {ES5}; "
                              "reinstall the pinned django-static-mathjax package")
@@ -38,6 +43,11 @@ def use_local_mathjax(app, config):
         raise ExtensionError(f"offline_mathjax: need MathJax 3, found {mathjax_version()}")
     # Relative paths are resolved against _static/ by Sphinx.
     config.mathjax_path = f"{TARGET}/{ENTRY}"
+    settings = dict(config.mathjax3_config or {})
+    settings["loader"] = {"load": COMPONENTS}
+    settings["tex"] = {**settings.get("tex", {}),
+                       "packages": {"[+]": ["ams", "boldsymbol", "autoload", "require"]}}
+    config.mathjax3_config = settings
 
 
 def copy_mathjax(app, exception):
@@ -46,8 +56,12 @@ def copy_mathjax(app, exception):
     dest = Path(app.outdir) / "_static" / TARGET
     shutil.rmtree(dest, ignore_errors=True)  # a fresh copy: never a mix of two versions
     copy_asset(str(ES5 / ENTRY), str(dest))
-    for sub in LAZY:
-        copy_asset(str(ES5 / sub), str(dest / sub))
+    for part in COPY:
+        target = dest / part
+        if (ES5 / part).is_dir():
+            copy_asset(str(ES5 / part), str(target))
+        else:
+            copy_asset(str(ES5 / part), str(target.parent))
     copy_asset(str(PACKAGE / "LICENSE"), str(dest))  # Apache-2.0 asks for it
 
 

@@ -1,17 +1,21 @@
 """The published site, checked the way a reader meets it.
 
 The site is built once (into _build/html, what `make site` publishes) with warnings as
-errors. Then every page is opened in headless Chromium (Debian's package, driven by
-Playwright), served from the folder on 127.0.0.1 with every other request blocked, at a
-desktop and a 375 px phone width, and checked: no console error, no request to another
-host, math typeset, the page's Chinese headline drawn with a Chinese font, every image
-loaded, figures readable on the phone, code cells with copy buttons, answers that unfold.
-The search page must find Chinese words taken from a chapter; pages opened straight from
-the folder (file://) must work too. Screenshots go to _build/screenshots/.
+errors and no repository URL, and once more into a temporary folder with one. Then every
+page is opened in headless Chromium (found by $CHROMIUM, the PATH or Playwright), served
+from the folder on 127.0.0.1 with every other request blocked, at a desktop and a 375 px
+phone width, and checked: no console error, no request to another host, math typeset, the
+Chinese headline drawn with a Chinese font, every image loaded with a description, figure
+text large enough on the phone, tables and outputs readable there, code cells with copy
+buttons, answers that unfold and print unfolded, the interface in Simplified Chinese. A
+reader taps the ☰ and contents buttons at phone, tablet and desktop widths; the search must
+find what students type; the first visit must stay light. Pages opened straight from the
+folder (file://) must work too. Screenshots go to _build/screenshots/.
 
 All of it lives in this one module so that pytest-xdist (--dist loadfile) runs it on one
 worker and the site is built once.
 """
+import base64
 import functools
 import http.server
 import json
@@ -21,17 +25,23 @@ import shutil
 import subprocess
 import sys
 import threading
+import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 import yaml
 from playwright.sync_api import expect, sync_playwright
+from pypdf import PdfReader
+
+from course_utils import plot
+from tools import site_measure
 
 pytestmark = pytest.mark.site
 
 ROOT = Path(__file__).resolve().parent.parent
+CHAPTER_FILES = sorted((ROOT / "chapters").glob("*.ipynb"))
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 # CI sets this: there a missing browser fails the run instead of skipping the browser checks.
@@ -59,6 +69,9 @@ def find_chromium():
 SHOT_DOC = "chapters/05_rnn_scratch"
 SEARCH_DOC = "chapters/05_rnn_scratch"
 SEARCH_WORDS = ["困惑度", "梯度裁剪", "循环神经网络", "隐状态"]
+# A first visit to any page stays under this many bytes: at 400 kbit/s that is about 28 s
+# (bench/page_weight.md has the measured times; the budget there is 30 s to load).
+PAGE_BUDGET_BYTES = 1_400_000
 NOT_IN_COURSE = "鸭嘴兽"  # a word no page has: the search must not return everything
 QUIZ_DOC = "chapters/08_quiz_answers"  # its answers are collapsed until clicked
 
@@ -67,6 +80,11 @@ PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2,
          "is_mobile": True, "has_touch": True}
 
 CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Names that stay as they are in a Chinese interface; the titles of the chapters, which the
+# navigation repeats, may name models; and file suffixes (.ipynb, .md).
+UI_NAMES = re.compile(r"GitHub|Binder|Colab|PDF|Ctrl|CC BY-SA|MIT|MathJax|d2l|GRU|RNN|LSTM|"
+                      r"\.ipynb|\.md|\bK\b|\bn\b|\d")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 RAW_MATH = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\s][^$\n]{0,200}?\$")
 
 
@@ -120,11 +138,6 @@ def headline(doc):
     raise AssertionError(f"{source(doc).name} has no '# ' title")
 
 
-def repository():
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    return config["repository"]["url"].rstrip("/"), config["repository"]["branch"]
-
-
 # Every page a reader can reach: the toc's pages, the redirect, search and index pages.
 SPECIAL = {"index": None, "search": "搜索", "genindex": "索引"}
 PAGES = toc_docs() + list(SPECIAL)
@@ -132,16 +145,33 @@ PAGES = toc_docs() + list(SPECIAL)
 
 # --------------------------------------------------------------------------- the build
 
+REPO_URL = "https://github.com/example-course/seq-rnn"  # stands in for a public repository
+
+
+def build(output=None, repo_url="none"):
+    """jupyter-book build of the course (into _build/html, or a folder of its own)."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    args = [str(jb), "build", str(ROOT), "--all", "-W", "-n", "--keep-going"]
+    if output:
+        args += ["--path-output", str(output)]
+    env = {**os.environ, "COURSE_REPO_URL": repo_url}
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-4000:]
+    return (Path(output) / "_build" / "html") if output else SITE
+
+
 @pytest.fixture(scope="module")
 def built_site():
-    jb = Path(sys.executable).with_name("jupyter-book")
     # From scratch: no page left over from an earlier toc, and (--all) a warning in a page
-    # that an earlier build left unchanged fails again.
+    # that an earlier build left unchanged fails again. No repository URL, whatever the
+    # checkout's `origin` is: the buttons must then disappear.
     shutil.rmtree(SITE, ignore_errors=True)
-    proc = subprocess.run([str(jb), "build", str(ROOT), "--all", "-W", "-n", "--keep-going"],
-                          capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-4000:]
-    return SITE
+    return build()
+
+
+@pytest.fixture(scope="module")
+def site_with_repository(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("with-repository"), repo_url=REPO_URL)
 
 
 def test_site_builds_without_warnings(built_site):
@@ -212,15 +242,40 @@ def test_no_page_or_stylesheet_loads_anything_from_another_host(built_site):
     assert not offenders
 
 
-def test_mathjax_3_is_served_from_the_site_once_per_page(built_site):
-    entry = built_site / "_static" / "mathjax" / "tex-chtml.js"
-    assert entry.is_file()
+def test_mathjax_3_is_served_from_the_site_and_only_to_pages_with_math(built_site):
+    entry = built_site / "_static" / "mathjax" / "startup.js"
+    assert entry.is_file() and (built_site / "_static" / "mathjax" / "core.js").is_file()
     assert list((built_site / "_static" / "mathjax" / "output" / "chtml" / "fonts"
                  / "woff-v2").glob("*.woff"))
-    math_pages = [p for p in built_site.rglob("*.html") if 'class="math' in p.read_text("utf-8")]
-    assert math_pages, "no page has math"
-    for page in math_pages:
-        assert page.read_text(encoding="utf-8").count("mathjax/tex-chtml.js") == 1, page.name
+    pages = {p: p.read_text(encoding="utf-8")
+             for p in (built_site / f"{doc}.html" for doc in html_pages(built_site))}
+    math_pages = [p for p, html in pages.items() if 'class="math' in html]
+    assert math_pages and len(math_pages) < len(pages), "some pages have math, some do not"
+    for page, html in pages.items():
+        expected = 1 if page in math_pages else 0
+        assert html.count("mathjax/startup.js") == expected, page.name
+        assert "tex-chtml.js" not in html  # the 1.16 MB combined component is not used
+
+
+def test_heavy_theme_assets_are_gone(built_site):
+    """Font Awesome's 1.45 MB script, the search index on every page, eight stylesheets."""
+    for page in (built_site / f"{doc}.html" for doc in html_pages(built_site)):
+        html = page.read_text(encoding="utf-8")
+        assert "fontawesome.js" not in html, page.name
+        assert not re.search(r'<(?:i|span) class="[^"]*\bfa-', html), f"{page.name}: a Font Awesome glyph"
+        search_scripts = ("searchindex.js" in html, "searchtools.js" in html)
+        assert search_scripts == ((True, True) if page.name == "search.html" else (False, False)), \
+            page.name
+        sheets = re.findall(r'<link [^>]*rel="stylesheet"[^>]*>', html)
+        assert len(sheets) <= 1, (page.name, sheets)
+    bundle = built_site / "_static" / "styles" / "course-bundle.css"
+    assert bundle.stat().st_size < 180_000, "the one stylesheet every page waits for"
+    # figures re-encoded with a palette: well under half of what the notebooks store
+    stored = sum(len(base64.b64decode(out["data"]["image/png"]))
+                 for path in CHAPTER_FILES for cell in json.loads(path.read_text("utf-8"))["cells"]
+                 for out in cell.get("outputs", []) if "image/png" in out.get("data", {}))
+    served = sum(p.stat().st_size for p in (built_site / "_images").glob("*.png"))
+    assert stored and served < 0.45 * stored, (served, stored)
 
 
 def search_index(site):
@@ -253,16 +308,17 @@ def links(html):
     return re.findall(r'<a\b[^>]*href="([^"]+)"[^>]*>', html)
 
 
+REPOSITORY_LINK = re.compile(r"github\.com|gitlab\.com|gitee\.com|codeberg\.org|mybinder\.org|"
+                             r"colab\.research\.google\.com")
+
+
 def test_reader_features_on_every_chapter(built_site):
-    repo, branch = repository()
-    slug = urlsplit(repo).path.strip("/")
     entries = toc_entries()
     docs = [doc for doc, _ in entries]
     for i, (doc, number) in enumerate(entries):
         html = (built_site / f"{doc}.html").read_text(encoding="utf-8")
         hrefs = [unquote(h) for h in links(html)]
         depth = "../" * doc.count("/")
-        assert repo in hrefs, f"{doc}: no repository link"
         # previous / next page in reading order
         if i > 0:
             assert re.search(rf'<a class="left-prev"\s+href="{re.escape(rel(doc, docs[i - 1]))}"',
@@ -273,16 +329,55 @@ def test_reader_features_on_every_chapter(built_site):
         if number:
             assert f'<span class="section-number">{number}. </span>' in html, \
                 f"{doc}: chapter number {number}"
+        # no repository URL known: no repository or launch button, no link to nowhere
+        assert not [h for h in hrefs if REPOSITORY_LINK.search(h)], f"{doc}: a repository link"
+        # the footer names the licences and links the credits page
+        assert f'href="{rel(doc, "credits")}"' in html, f"{doc}: no link to the credits page"
+        assert '<link rel="icon" href=' in html and "favicon.svg" in html, f"{doc}: no favicon"
         if source(doc).suffix != ".ipynb":
             continue
-        # download of the notebook itself, launch buttons for this repository
         download = f"{depth}_sources/{doc}.ipynb"
         assert download in hrefs, f"{doc}: no .ipynb download"
         assert (built_site / "_sources" / f"{doc}.ipynb").read_bytes() == source(doc).read_bytes()
-        assert f"https://mybinder.org/v2/gh/{slug}/{branch}?urlpath=lab/tree/{doc}.ipynb" in hrefs
-        assert f"https://colab.research.google.com/github/{slug}/blob/{branch}/{doc}.ipynb" \
-            in hrefs
-        assert "copybutton.js" in html
+
+
+def test_with_a_repository_url_every_button_leads_to_it(site_with_repository):
+    slug = urlsplit(REPO_URL).path.strip("/")
+    for doc in toc_docs():
+        html = (site_with_repository / f"{doc}.html").read_text(encoding="utf-8")
+        hrefs = [unquote(h) for h in links(html)]
+        assert REPO_URL in hrefs, f"{doc}: no repository button"
+        others = [h for h in hrefs if REPOSITORY_LINK.search(h) and h != REPO_URL]
+        if source(doc).suffix != ".ipynb":
+            assert not others, (doc, others)
+            continue
+        binder = f"https://mybinder.org/v2/gh/{slug}/main?urlpath=lab/tree/{doc}.ipynb"
+        assert others == [binder], (doc, others)  # Binder, and no Colab (it cannot install)
+        # the notebook a reader downloads knows where to install course_utils from
+        nb = json.loads((site_with_repository / "_sources" / f"{doc}.ipynb").read_text("utf-8"))
+        setup = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code")
+        assert f'os.environ.get("COURSE_REPO_URL", "{REPO_URL}")' in "".join(nb["cells"][setup]["source"])
+        original = json.loads(source(doc).read_text("utf-8"))["cells"]
+        assert [c["source"] for i, c in enumerate(nb["cells"]) if i != setup] == \
+            [c["source"] for i, c in enumerate(original) if i != setup], "only the URL is added"
+
+
+def test_landing_page_links_every_chapter(built_site):
+    html = (built_site / "intro.html").read_text(encoding="utf-8")
+    article = html[html.index("<article"):html.index("</article>")]
+    for doc, number in toc_entries()[1:]:
+        assert f'href="{rel("intro", doc)}"' in article, f"the landing page does not link {doc}"
+
+
+def test_section_anchors_are_readable_and_stable(built_site):
+    for doc in toc_docs():
+        html = (built_site / f"{doc}.html").read_text(encoding="utf-8")
+        ids = re.findall(r'<section\b[^>]*\bid="([^"]+)"', html)
+        assert ids, doc
+        numbered = [i for i in ids if re.fullmatch(r"id\d+", i)]
+        assert not numbered, f"{doc}: sections with numbered ids {numbered}"
+        for section_id in ids:  # an anchor named after its heading, in the reader's language
+            assert CJK.search(section_id) or section_id.isascii(), section_id
 
 
 # --------------------------------------------------------------------------- the browser
@@ -374,10 +469,29 @@ class Reader:
         page.goto(self.url(doc) + query, wait_until="load")
         if redirects_to:
             page.wait_for_url(f"**/{redirects_to}", wait_until="load")
-        # MathJax typesets after load; its promise settles when the page is done.
-        page.evaluate("async () => { if (window.MathJax && MathJax.startup)"
-                      " await MathJax.startup.promise; }")
+        # MathJax is fetched after the first paint and typesets after that; its promise
+        # settles when the page is done.
+        page.evaluate("""async () => {
+          if (!document.querySelector('.math')) return;
+          for (let i = 0; i < 300 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
+            await new Promise((r) => setTimeout(r, 100));
+          await MathJax.startup.promise;
+        }""")
+        load_shown_images(page)
         return page
+
+
+def load_shown_images(page):
+    """Figures load lazily: bring each shown one into view as a reader scrolling down would
+    (one inside a folded answer loads when the answer is opened)."""
+    page.evaluate("""async () => {
+      for (const img of document.images) {
+        if (!img.checkVisibility()) continue;
+        img.scrollIntoView();
+        if (!img.complete) await new Promise((r) => { img.onload = img.onerror = r; });
+      }
+      window.scrollTo(0, 0);
+    }""")
 
 
 @pytest.fixture(scope="module")
@@ -418,9 +532,35 @@ PAGE_STATE = """() => {
     mathErrors: document.querySelectorAll('mjx-merror').length,
     mathjax: window.MathJax && MathJax.version,
     images: [...document.images].map((i) => ({
-      src: i.getAttribute('src'), complete: i.complete, natural: i.naturalWidth,
-      naturalH: i.naturalHeight, w: i.getBoundingClientRect().width,
-      h: i.getBoundingClientRect().height, output: !!i.closest('.cell_output')})),
+      src: i.getAttribute('src'), alt: i.getAttribute('alt'), complete: i.complete,
+      natural: i.naturalWidth, naturalH: i.naturalHeight, w: i.getBoundingClientRect().width,
+      h: i.getBoundingClientRect().height, output: !!i.closest('.cell_output'),
+      folded: !i.checkVisibility()})),
+    tables: [...document.querySelectorAll('article table')].map((t) => {
+      // the nearest box around the table that scrolls sideways (else the article itself)
+      let box = t.parentElement;
+      while (box && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)
+             && !box.matches('article')) box = box.parentElement;
+      const first = t.querySelector('tr > :first-child');
+      const heads = [...t.querySelectorAll('thead th')];
+      return {wide: t.getBoundingClientRect().width > box.clientWidth + 1,
+        boxScrolls: ['auto', 'scroll'].includes(getComputedStyle(box).overflowX),
+        firstSticky: !first || getComputedStyle(first).position === 'sticky',
+        headLines: Math.max(0, ...heads.map((h) => h.getBoundingClientRect().height
+                                      / parseFloat(getComputedStyle(h).lineHeight || 20)))};
+    }),
+    clippedOutputs: [...document.querySelectorAll('.cell_output pre')]
+        .filter((p) => p.scrollWidth > p.clientWidth + 1
+                && !['auto', 'scroll'].includes(getComputedStyle(p).overflowX))
+        .map((p) => p.textContent.slice(0, 60)),
+    // the interface's own words: not the page's text, nor the titles that navigation lists
+    uiLabels: [...document.querySelectorAll('button, a, label, [title], [aria-label], input')]
+        .filter((e) => (!e.closest('article.bd-article') || e.closest('.prev-next-area'))
+                && !e.closest('nav a, .prev-next-title, .bd-breadcrumbs'))
+        .flatMap((e) => [e.getAttribute('title'), e.getAttribute('aria-label'),
+                         e.getAttribute('placeholder'),
+                         e.offsetParent !== null ? e.textContent.trim() : null])
+        .filter((t) => t),
     pageWidth: document.documentElement.scrollWidth,
     viewWidth: window.innerWidth,
     codeCells: document.querySelectorAll('.cell_input div.highlight').length,
@@ -473,9 +613,15 @@ def check_page(reader, doc):
             assert state["mathjax"].startswith("3.")
         raw = RAW_MATH.findall(state["text"])
         assert not raw, f"TeX source left in the text: {raw[:5]}"
-        # images
-        broken = [i["src"] for i in state["images"] if not (i["complete"] and i["natural"] > 0)]
+        # images: loaded, and a figure says what it shows (not its file name)
+        broken = [i["src"] for i in state["images"]
+                  if not i["folded"] and not (i["complete"] and i["natural"] > 0)]
         assert not broken, f"images that did not load: {broken}"
+        for img in (i for i in state["images"] if i["output"]):
+            assert img["alt"].startswith("图：") and ".png" not in img["alt"], img
+        # the interface speaks Simplified Chinese: no English label but for names
+        english = [t for t in state["uiLabels"] if LATIN_WORD.search(UI_NAMES.sub("", t))]
+        assert not english, f"interface labels in English: {sorted(set(english))[:10]}"
         # stored outputs show no warnings (a missing Chinese glyph in a figure is one)
         assert not state["stderr"], f"stderr output on the page: {state['stderr']}"
         # copy buttons on every code cell
@@ -503,6 +649,11 @@ def check_answers_unfold(page):
         expect(body).to_be_hidden()
         buttons.nth(i).click()
         expect(body).to_be_visible()
+    # the figures that were folded away load now
+    load_shown_images(page)
+    broken = page.eval_on_selector_all("article img", "(is) => is.filter((i) => !i.complete "
+                                       "|| !i.naturalWidth).map((i) => i.getAttribute('src'))")
+    assert not broken, f"figures in folded answers that did not load: {broken}"
     return boxes.count() + buttons.count()
 
 
@@ -525,6 +676,14 @@ def test_page_in_browser(desktop, phone, doc):
             assert abs(img["w"] / img["h"] - img["natural"] / img["naturalH"]) < 0.02, img
             css_width = img["natural"] / 2  # retina PNG: two pixels per CSS pixel
             assert img["w"] >= min(css_width, state["viewWidth"]) - 1, img
+            # the smallest text of a course figure is BASE_FONT_PT points at DPI dots per inch
+            # (tests/test_lesson_code.py keeps chapters from setting smaller fonts)
+            text_px = plot.BASE_FONT_PT * plot.DPI / 72 * img["w"] / css_width
+            assert text_px >= 9, f"{img['src']}: figure text {text_px:.1f} px on a phone"
+        for table in state["tables"]:  # a wide table scrolls, its key column stays in view
+            assert not table["wide"] or (table["boxScrolls"] and table["firstSticky"]), table
+            assert table["headLines"] < 2.5, f"a header squeezed to one character per line: {table}"
+        assert not state["clippedOutputs"], f"output lines cut off: {state['clippedOutputs']}"
     finally:
         page.close()
 
@@ -542,21 +701,161 @@ def test_pages_work_from_a_plain_folder(browser, built_site):
         reader.context.close()
 
 
-def test_search_finds_chinese_words_from_a_chapter(desktop, built_site):
-    for word in SEARCH_WORDS + [NOT_IN_COURSE]:
-        page = desktop.open("search", query=f"?q={word}")
-        try:
-            page.wait_for_function("() => (document.querySelector('#search-results "
-                                   ".search-summary') || {}).textContent")
-            found = page.eval_on_selector_all("#search-results ul.search li a",
-                                              "(as) => as.map((a) => a.href)")
-            assert not desktop.errors and not desktop.external
-        finally:
-            page.close()
-        if word == NOT_IN_COURSE:
-            assert found == []
-        else:
-            assert any(f"/{SEARCH_DOC}.html" in href for href in found), (word, found)
+# What students type, and the page that must come first (None: nothing at all).
+SEARCHES = {"n 元语法": "chapters/03_language_models", "n元语法": "chapters/03_language_models",
+            "n元": "chapters/03_language_models", "潜变量": "chapters/01_sequence_models",
+            "隐藏状态": "chapters/04_rnn", "马尔科夫": "chapters/01_sequence_models",
+            "什么是困惑度": "chapters/04_rnn", "RNN": "chapters/04_rnn",
+            "one-hot": "chapters/05_rnn_scratch", "梯度裁剪": "chapters/04_rnn",
+            NOT_IN_COURSE: None}
+
+
+def search(reader, query):
+    """[(page path, snippet), ...] of the search page's results, in order."""
+    page = reader.open("search", query="?q=" + quote(query))
+    try:
+        page.wait_for_function("() => (document.querySelector('#search-results "
+                               ".search-summary') || {}).textContent")
+        page.wait_for_timeout(300)  # the snippets arrive after the list
+        found = page.eval_on_selector_all(
+            "#search-results ul.search li",
+            "(items) => items.map((li) => [new URL(li.querySelector('a').href).pathname,"
+            " (li.querySelector('p.context') || {textContent: ''}).textContent])")
+        assert not reader.errors and not reader.external
+        return found
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("query,first", SEARCHES.items(), ids=list(SEARCHES))
+def test_search_finds_what_students_type(desktop, built_site, query, first):
+    found = search(desktop, query)
+    if first is None:
+        assert found == []
+        return
+    assert found and found[0][0].endswith(f"/{first}.html"), (query, found[:3])
+    snippet = found[0][1]
+    assert not RAW_MATH.search(snippet) and "目录" not in snippet[:20], snippet[:120]
+
+
+def test_search_index_has_synonyms_from_the_glossary(built_site):
+    glossary = markdown("glossary")
+    for query, first in SEARCHES.items():
+        if first and query not in ("梯度裁剪",):
+            assert query.replace(" ", "").lower() in glossary.replace(" ", "").lower() \
+                or query == "什么是困惑度", f"{query} is not in the glossary"
+
+
+# On narrow screens the theme shows a sidebar as a drawer (a <dialog> it moves the sidebar's
+# contents into); on wide ones the sidebar itself. Either way: where is it, is it seen?
+NAV_STATE = """() => {
+  const box = (...sels) => {
+    for (const sel of sels) {
+      const e = document.querySelector(sel); if (!e) continue;
+      const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+      if (r.width > 0 || sel === sels[sels.length - 1])
+        return {x: r.x, w: r.width, visible: s.visibility === 'visible' && r.width > 0};
+    }
+    return null; };
+  return {primary: box('#pst-primary-sidebar-modal[open]', '#pst-primary-sidebar'),
+          secondary: box('#pst-secondary-sidebar-modal[open]', '.bd-sidebar-secondary'),
+          width: window.innerWidth};
+}"""
+
+
+def on_screen(box, width):
+    return box["visible"] and box["x"] >= -1 and box["x"] + box["w"] <= width + 1
+
+
+@pytest.mark.parametrize("width", [375, 800])
+def test_phone_and_tablet_readers_can_open_both_drawers(browser, site_url, width):
+    device = {"viewport": {"width": width, "height": 800}, "has_touch": True,
+              "is_mobile": width < 500}
+    reader = Reader(browser, device, site_url)
+    try:
+        page = reader.open("chapters/04_rnn")
+        state = page.evaluate(NAV_STATE)
+        assert not on_screen(state["primary"], width) and not on_screen(state["secondary"], width)
+        page.locator("button.primary-toggle:visible").first.tap()
+        page.wait_for_timeout(500)
+        assert on_screen(page.evaluate(NAV_STATE)["primary"], width), "☰ did not open the chapters"
+        page.locator("dialog[open] a:visible, #pst-primary-sidebar a:visible",
+                     has_text="门控循环单元").first.tap()
+        page.wait_for_url("**/chapters/07_gru.html")
+        page.close()
+        page = reader.open("chapters/04_rnn")
+        page.locator("button.secondary-toggle:visible").first.tap()
+        page.wait_for_timeout(500)
+        assert on_screen(page.evaluate(NAV_STATE)["secondary"], width), "the contents did not open"
+        page.locator("dialog[open] a:visible, .bd-sidebar-secondary a:visible",
+                     has_text="梯度裁剪").first.tap()
+        page.wait_for_function("() => location.hash.includes('梯度裁剪') || "
+                               "decodeURIComponent(location.hash).includes('梯度裁剪')")
+        page.close()
+        assert not reader.errors and not reader.external
+    finally:
+        reader.context.close()
+
+
+def test_desktop_menu_button_hides_and_shows_the_chapter_list(desktop):
+    page = desktop.open("chapters/04_rnn")
+    try:
+        assert on_screen(page.evaluate(NAV_STATE)["primary"], 1280)
+        page.locator("button.primary-toggle:visible").first.click()
+        page.wait_for_timeout(500)
+        assert not on_screen(page.evaluate(NAV_STATE)["primary"], 1280), "☰ did not hide it"
+        page.locator("button.primary-toggle:visible").first.click()
+        page.wait_for_timeout(500)
+        assert on_screen(page.evaluate(NAV_STATE)["primary"], 1280), "☰ did not bring it back"
+    finally:
+        page.close()
+
+
+def pdf_pattern(run):
+    """A regex for text as a PDF extracts it: some Han characters come out as CJK radicals
+    (U+2E80-U+2EFF, such as ⻅ for 见) that no Unicode normalization maps back."""
+    return "".join(f"(?:{re.escape(c)}|[\u2e80-\u2eff])" if "\u4e00" <= c <= "\u9fff"
+                   else re.escape(c) for c in run)
+
+
+def test_printing_unfolds_every_answer_and_code_cell(desktop, tmp_path):
+    page = desktop.open(QUIZ_DOC)
+    try:
+        # each fold's first paragraph or code, with formulas cut out (a PDF's text of a formula differs)
+        answers = page.eval_on_selector_all("article details", """(ds) => ds.map((d) => {
+            const fold = d.querySelector(':scope > :not(summary)');
+            const body = (fold.querySelector('p, pre') || fold).cloneNode(true);
+            body.querySelectorAll('mjx-container, .math').forEach((m) => m.replaceWith('\\0'));
+            return body.textContent; })""")
+        assert len(answers) > 20
+        figures = page.eval_on_selector_all("article img", "(is) => is.length")
+        pdf = tmp_path / "answers.pdf"
+        page.pdf(path=str(pdf))
+        still_folded = page.eval_on_selector_all("article details:not([open])", "(ds) => ds.length")
+    finally:
+        page.close()
+    # PDF text uses compatibility glyphs (U+2F6C for 目 ...); NFKC maps them back
+    def squeeze(s):
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
+    text = squeeze("".join(p.extract_text() for p in PdfReader(str(pdf)).pages))
+    runs = [max(squeeze(a).split("\0"), key=len)[:20] for a in answers]
+    missing = [r for r in runs if not re.search(pdf_pattern(r), text)]
+    assert not missing, f"{len(missing)} folded blocks missing from the printout, e.g. {missing[:2]}"
+    assert still_folded == len(answers), "after printing, the page is folded again"
+    # the figures of folded answers print too (they load lazily, when shown)
+    assert sum(len(p.images) for p in PdfReader(str(pdf)).pages) >= figures > 0
+
+
+def test_first_visit_stays_light(browser, site_url):
+    """The bytes a phone downloads on a first visit to each page (empty cache, up to the
+    load event). Times on a throttled network are in bench/page_weight.md (make bench)."""
+    heaviest = {}
+    for doc in toc_docs():
+        m = site_measure.measure(browser, site_url + doc + ".html", throttle=False)
+        heaviest[doc] = m
+        assert m["bytes"] < PAGE_BUDGET_BYTES, f"{doc}: {m['bytes']:,} bytes on a first visit"
+    doc = max(heaviest, key=lambda d: heaviest[d]["bytes"])
+    assert heaviest[doc]["requests"] < 40, heaviest[doc]
 
 
 def test_screenshots(browser, site_url):
