@@ -64,11 +64,14 @@ full: $(STAMP)
 	$(PY) -m tools.notebooks run chapters/*.ipynb
 	$(PY) -m tools.notebooks table chapters/*.ipynb > bench/full_runs.md
 
-# Training speed of course_utils against d2l (the books' code), then how torch's threads
-# and their waiting change it: bench/results.* and bench/openmp_wait.*, on the benchmark page.
+# Training speed of course_utils against d2l (the books' code), how torch's threads and their
+# waiting change it, and a first visit to every page of the site on a slow phone connection:
+# bench/results.*, bench/openmp_wait.* and bench/page_weight.*, on the benchmark page.
 bench: $(STAMP)
 	$(PY) bench/bench.py
 	$(PY) bench/openmp_wait.py
+	$(MAKE) site
+	$(PY) bench/page_weight.py
 
 # Wall time of the test command in its parts (notebooks, tests, site) against the CI budget.
 ci-budget: $(STAMP)

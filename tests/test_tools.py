@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools import notebooks, threads
+from tools import notebooks, site_measure, threads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -191,3 +191,12 @@ def test_pytest_workers_run_with_the_policy():
         pytest.skip("the thread settings were chosen by the user, who keeps them")
     expected = threads.environment(threads.pytest_workers())
     assert {k: os.environ.get(k) for k in expected} == expected
+
+
+def test_benchmark_page_shows_the_page_weight_table_generated_from_the_measurements():
+    page_weight = load_script("page_weight")
+    rows = json.loads((ROOT / "bench" / "page_weight.json").read_text(encoding="utf-8"))
+    assert set(rows) == set(page_weight.toc_pages().values()), "measure every page of the site"
+    committed = (ROOT / "bench" / "page_weight.md").read_text(encoding="utf-8")
+    assert committed == site_measure.render(rows), "run `python bench/page_weight.py --render`"
+    assert "bench/page_weight.md" in (ROOT / "benchmark.md").read_text(encoding="utf-8")
