@@ -37,7 +37,7 @@ from course_utils import iterators, models, text, train  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SEED = 42
-MODELS = ("RNN scratch", "nn.RNN", "GRU scratch", "nn.GRU")
+MODELS = ("RNN scratch", "nn.RNN", "GRU scratch", "nn.GRU", "LSTM scratch", "nn.LSTM")
 CORPORA = ("time machine", "Jay lyrics")
 
 
@@ -51,20 +51,21 @@ def build_pair(model, vocab_size, num_hiddens, lr, d2l):
     """(ours, ours_updater, ref, ref_updater), both starting from the same weights."""
     cpu = torch.device("cpu")
     if model.endswith("scratch"):
-        get_params, ours_fn, book_fn = {
-            "RNN scratch": (models.get_rnn_params, models.rnn, reference.book_rnn),
-            "GRU scratch": (models.get_gru_params, models.gru, reference.book_gru)}[model]
+        get_params, init_state, ours_fn, book_fn = {
+            "RNN scratch": (models.get_rnn_params, models.init_rnn_state, models.rnn, reference.book_rnn),
+            "GRU scratch": (models.get_gru_params, models.init_gru_state, models.gru, reference.book_gru),
+            "LSTM scratch": (models.get_lstm_params, models.init_lstm_state, models.lstm,
+                             reference.book_lstm)}[model]
         ours = models.RNNModelScratch(vocab_size, num_hiddens, device=cpu, get_params=get_params,
-                                      init_state=models.init_rnn_state, forward_fn=ours_fn)
-        ref = d2l.RNNModelScratch(vocab_size, num_hiddens, cpu, get_params,
-                                  models.init_rnn_state, book_fn)
+                                      init_state=init_state, forward_fn=ours_fn)
+        ref = d2l.RNNModelScratch(vocab_size, num_hiddens, cpu, get_params, init_state, book_fn)
         with torch.no_grad():
             for p, q in zip(ours.params, ref.params):
                 q.copy_(p)
         # d2l's sgd divides by batch_size; train_epoch_ch8 passes 1 (its loss is a mean).
         return (ours, train.SGD(ours.params, lr), ref,
                 lambda batch_size: d2l.sgd(ref.params, lr, batch_size))
-    layer = {"nn.RNN": nn.RNN, "nn.GRU": nn.GRU}[model]
+    layer = {"nn.RNN": nn.RNN, "nn.GRU": nn.GRU, "nn.LSTM": nn.LSTM}[model]
     ours = models.RNNModel(layer(vocab_size, num_hiddens), vocab_size)
     ref = d2l.RNNModel(layer(vocab_size, num_hiddens), vocab_size)
     ref.load_state_dict(ours.state_dict())

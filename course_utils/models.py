@@ -1,4 +1,4 @@
-"""第 5–7 章的循环神经网络：从零实现（显式的参数列表）与基于 torch.nn 的简洁实现。
+"""第 5–8 章的循环神经网络：从零实现（显式的参数列表）与基于 torch.nn 的简洁实现。
 
 所有模型接收形状为（批量大小, 时间步数）的词元索引 X，返回形状为（时间步数 × 批量大小, 词表大小）
 的输出：按时间步排列，第 t × 批量大小 + b 行预测 Y[b, t]，所以标签写成 Y.T.reshape(-1)。
@@ -96,6 +96,52 @@ def gru(inputs, state, params, reset_after=False):
         Hs.append(H)
     Y = torch.stack(Hs).flatten(0, 1) @ W_hq + b_q
     return Y, (H,)
+
+
+# --- LSTM ---------------------------------------------------------------------------------
+
+def get_lstm_params(vocab_size, num_hiddens, device):
+    """LSTM 的参数：输入门、遗忘门、输出门、候选记忆元各有一组（输入权重, 隐状态权重, 偏置），
+    再加输出层。"""
+    checks.positive_int("vocab_size", vocab_size)
+    checks.positive_int("num_hiddens", num_hiddens)
+
+    def three():
+        return (init_weight((vocab_size, num_hiddens), device),
+                init_weight((num_hiddens, num_hiddens), device), init_bias(num_hiddens, device))
+    W_xi, W_hi, b_i = three()  # 输入门
+    W_xf, W_hf, b_f = three()  # 遗忘门
+    W_xo, W_ho, b_o = three()  # 输出门
+    W_xc, W_hc, b_c = three()  # 候选记忆元
+    W_hq = init_weight((num_hiddens, vocab_size), device)
+    b_q = init_bias(vocab_size, device)
+    return [W_xi, W_hi, b_i, W_xf, W_hf, b_f, W_xo, W_ho, b_o, W_xc, W_hc, b_c, W_hq, b_q]
+
+
+def init_lstm_state(batch_size, num_hiddens, device):
+    """序列开始时的（隐状态 H, 记忆元 C）：都是 0。"""
+    return (torch.zeros((batch_size, num_hiddens), device=device),
+            torch.zeros((batch_size, num_hiddens), device=device))
+
+
+def lstm(inputs, state, params):
+    """I、F、O = σ(X W_x* + H W_h* + b_*)（输入门、遗忘门、输出门），C~ = tanh(X W_xc + H W_hc + b_c)，
+    C = F ⊙ C + I ⊙ C~，H = O ⊙ tanh(C)。"""
+    W_xi, W_hi, b_i, W_xf, W_hf, b_f, W_xo, W_ho, b_o, W_xc, W_hc, b_c, W_hq, b_q = params
+    h = W_hc.shape[0]
+    # 一次取行，得到所有时间步上三个门和候选记忆元的输入项；隐状态项合成一次矩阵乘法
+    XW = F.embedding(inputs, torch.cat([W_xi, W_xf, W_xo, W_xc], 1)) + torch.cat([b_i, b_f, b_o, b_c])
+    W_h = torch.cat([W_hi, W_hf, W_ho, W_hc], 1)
+    H, C = state
+    Hs = []
+    for xw in XW.unbind(0):
+        pre = xw + H @ W_h
+        input_gate, forget_gate, output_gate = torch.sigmoid(pre[:, :3 * h]).chunk(3, dim=1)
+        C = forget_gate * C + input_gate * torch.tanh(pre[:, 3 * h:])
+        H = output_gate * torch.tanh(C)
+        Hs.append(H)
+    Y = torch.stack(Hs).flatten(0, 1) @ W_hq + b_q
+    return Y, (H, C)
 
 
 # --- model wrappers -----------------------------------------------------------------------

@@ -87,3 +87,16 @@ def plot_history(histories, labels, title="训练困惑度", yscale="log"):
     return plot([h.epochs for h in histories], [h.perplexity for h in histories],
                 xlabel="迭代周期", ylabel="困惑度", legend=labels, title=title,
                 yscale=yscale)
+
+
+def plot_seeds(runs, ylabel="训练困惑度", title=None, figsize=None):
+    """几组训练，每组是同一设置在几个随机种子下的训练记录（名字 -> [History, ...]）：
+    每组一种颜色，每个种子一条线，只在图例里写一次名字。"""
+    _, axes = plt.subplots(figsize=figsize)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for color, (name, histories) in zip(colors, runs.items()):
+        for i, h in enumerate(histories):
+            axes.plot(h.epochs, h.perplexity, color=color, label=name if i == 0 else None)
+    axes.set(xlabel="迭代周期", ylabel=ylabel, yscale="log", title=title)
+    axes.legend()
+    return axes

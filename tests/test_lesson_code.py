@@ -12,7 +12,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
-LESSON_MODULES = ["text", "iterators", "ngram", "models", "train"]
+LESSON_MODULES = ["text", "iterators", "ngram", "models", "train", "memory_task"]
 # Package code the chapters use without teaching it line by line (each with the reason).
 NOT_TAUGHT = {
     "ngram.zipf_exponent": "a least-squares line fit; chapter 3 teaches what it shows",

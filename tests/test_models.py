@@ -43,6 +43,16 @@ def test_fast_gru_equals_the_book_form():
     assert torch.allclose(y1, y2, atol=1e-6) and torch.allclose(h1, h2, atol=1e-6)
 
 
+def test_fast_lstm_equals_the_book_form():
+    params = models.get_lstm_params(V, H, CPU)
+    X = torch.randint(0, V, (T, B))
+    state = (torch.randn(B, H), torch.randn(B, H))
+    y1, (h1, c1) = models.lstm(X, state, params)
+    y2, (h2, c2) = reference.book_lstm(F.one_hot(X, V).float(), state, params)
+    assert torch.allclose(y1, y2, atol=1e-6) and torch.allclose(h1, h2, atol=1e-6)
+    assert torch.allclose(c1, c2, atol=1e-6)
+
+
 def test_scratch_wrapper_and_nn_wrapper_shapes():
     net = models.RNNModelScratch(V, H, device=CPU, get_params=models.get_rnn_params,
                                  init_state=models.init_rnn_state, forward_fn=models.rnn)

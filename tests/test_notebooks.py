@@ -27,10 +27,13 @@ def test_problems_catches_bad_notebooks(tmp_path):
          "outputs": [{"output_type": "error", "ename": "ZeroDivisionError", "evalue": "x",
                       "traceback": []}]},
         {"cell_type": "code", "source": ["print(p)"], "execution_count": 1, "metadata": {},
-         "outputs": [{"output_type": "stream", "name": "stdout", "text": "/home/me/data\n"}]}],
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": "/home/me/data\n"},
+                     {"output_type": "stream", "name": "stderr",
+                      "text": "x.py:3: UserWarning: Glyph 35757 missing from font(s) DejaVu Sans.\n"}]}],
         "metadata": {"course": {"mode": "quick"}}, "nbformat": 4, "nbformat_minor": 5}
     path = tmp_path / "bad.ipynb"
     path.write_text(json.dumps(nb))
     found = " | ".join(notebooks.problems(path))
     assert "not from a full run" in found and "execution counts" in found
     assert "stored error ZeroDivisionError" in found and "absolute path" in found
+    assert "a warning in the stored outputs" in found and "Glyph 35757" in found

@@ -47,3 +47,56 @@ def test_results_are_written_only_by_full_runs_and_read_back(tmp_path, monkeypat
     assert not list(tmp_path.glob("*.part"))
     with pytest.raises(FileNotFoundError, match="make full"):
         results.load("ch10")
+
+
+def displayed(monkeypatch, module, attribute, call):
+    """What call() hands to IPython's display, as (data, metadata) pairs."""
+    shown = []
+    monkeypatch.setattr(module, attribute, lambda data, raw, metadata: shown.append((data, metadata)))
+    call()
+    return shown
+
+
+@pytest.mark.parametrize("value", [504.6491915686969, 17, 0.25, "发散 (> 1e30)"])
+def test_glue_stores_what_myst_nb_glue_stores_and_the_site_pastes_it(monkeypatch, value):
+    import IPython.display
+    import nbformat
+    from myst_nb.core.variables import format_plain_text
+    from myst_nb.ext import glue as myst_glue
+    ours = displayed(monkeypatch, IPython.display, "display", lambda: results.glue("ppl", value))
+    theirs = displayed(monkeypatch, myst_glue, "ipy_display",
+                       lambda: myst_glue.glue("ppl", value, display=False))
+    assert ours == theirs and len(ours) == 1
+    data, metadata = ours[0]
+    cell = nbformat.from_dict(
+        {"outputs": [{"output_type": "display_data", "data": data, "metadata": metadata}]})
+    [(key, output)] = myst_glue.extract_glue_data_cell(cell)
+    assert key == "ppl" and cell["outputs"] == []  # stored for the prose, not shown on the page
+    if isinstance(value, str):
+        assert format_plain_text(output["data"]["text/plain"], "") == value
+    else:
+        assert format_plain_text(output["data"]["text/plain"], ".1f") == f"{value:.1f}"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("test ppl", 1.0, "Python identifier"), ("ppl:1", 1.0, "Python identifier"), (3, 1.0, "Python identifier"),
+    ("ppl", float("nan"), "diverged"), ("ppl", float("inf"), "diverged"),
+    ("ppl", [1.0], "number or a string"), ("ppl", True, "number or a string")])
+def test_glue_rejects_names_the_role_cannot_read_and_values_the_prose_cannot_quote(name, value, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        results.glue(name, value)
+
+
+def test_plot_seeds_draws_one_line_per_seed_one_colour_and_one_legend_entry_per_group():
+    def history(scale):
+        h = train.History()
+        for epoch in (1, 2, 3):
+            h.record(epoch, scale * 100 / epoch, 1000.0, 1.0, 0.1)
+        return h
+    ax = plot.plot_seeds({"甲": [history(1), history(2), history(3)], "乙": [history(4), history(5)]})
+    lines = ax.get_lines()
+    assert len(lines) == 5
+    assert len({line.get_color() for line in lines[:3]}) == 1 and lines[3].get_color() != lines[0].get_color()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["甲", "乙"]
+    assert ax.get_yscale() == "log"
+    plt.close("all")

@@ -71,6 +71,9 @@ def problems(path):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 found.append(f"{path.name}: stored error {out.get('ename')}: {out.get('evalue')}")
+            if out.get("name") == "stderr" and "Warning" in "".join(out.get("text", "")):
+                line = next(l for l in "".join(out["text"]).splitlines() if "Warning" in l)
+                found.append(f"{path.name}: a warning in the stored outputs (warnings are bugs): {line.strip()}")
             text = json.dumps(out.get("text", "")) + json.dumps(out.get("data", {}).get("text/plain", ""))
             for bad in FORBIDDEN_IN_OUTPUTS:
                 if bad in text:

@@ -22,7 +22,8 @@ def import_d2l():
 # encodes X before calling them): every step multiplies the one-hot input and computes its
 # own output. d2l's package does not ship these (the books define them on the page), so
 # tests and bench/ use these copies as the reference that course_utils.models is checked
-# and timed against. Parameters: course_utils.models.get_rnn_params / get_gru_params.
+# and timed against. Parameters: course_utils.models.get_rnn_params / get_gru_params /
+# get_lstm_params.
 
 def book_rnn(inputs, state, params):
     """inputs: (steps, batch, vocab) one-hot."""
@@ -48,3 +49,19 @@ def book_gru(inputs, state, params):
         H = Z * H + (1 - Z) * H_tilda
         outputs.append(H @ W_hq + b_q)
     return torch.cat(outputs, dim=0), (H,)
+
+
+def book_lstm(inputs, state, params):
+    import torch
+    W_xi, W_hi, b_i, W_xf, W_hf, b_f, W_xo, W_ho, b_o, W_xc, W_hc, b_c, W_hq, b_q = params
+    H, C = state
+    outputs = []
+    for X in inputs:
+        I = torch.sigmoid((X @ W_xi) + (H @ W_hi) + b_i)
+        F = torch.sigmoid((X @ W_xf) + (H @ W_hf) + b_f)
+        O = torch.sigmoid((X @ W_xo) + (H @ W_ho) + b_o)
+        C_tilda = torch.tanh((X @ W_xc) + (H @ W_hc) + b_c)
+        C = F * C + I * C_tilda
+        H = O * torch.tanh(C)
+        outputs.append(H @ W_hq + b_q)
+    return torch.cat(outputs, dim=0), (H, C)
