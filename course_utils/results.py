@@ -52,3 +52,51 @@ def glue(name, value):
         raise ValueError(f"glue value for {name!r} is {value}; the prose cannot quote a diverged run")
     IPython.display.display({GLUE_PREFIX + "text/plain": repr(value)}, raw=True,
                             metadata={"scrapbook": {"name": name, "mime_prefix": GLUE_PREFIX}})
+
+
+SEED_RUN_KEYS = ("best_epoch", "valid_perplexity", "test_perplexity", "seconds_per_epoch")
+
+
+def save_seed_runs(name, *, settings, runs, parameters, full):
+    """保存一个“每个模型用几个种子各训练一次”的比较（第 8、9 章），供第 10 章的总表读取。
+    settings：所有模型共用的设置，必须含 train_chars 和 seeds；
+    runs：{模型名: [(选出的周期, 验证困惑度, 测试困惑度, 每周期秒数), ...]}，每个种子一项；
+    parameters：{模型名: 参数个数}。快速运行什么也不写。"""
+    seeds = settings.get("seeds") if isinstance(settings, dict) else None
+    if not seeds or "train_chars" not in settings:
+        raise ValueError("settings must be a dict with 'train_chars' and a non-empty 'seeds' list, "
+                         f"got {settings!r}")
+    if set(runs) != set(parameters):
+        raise ValueError(f"runs and parameters must name the same models: {sorted(runs)} vs {sorted(parameters)}")
+    models = {}
+    for model, model_runs in runs.items():
+        if len(model_runs) != len(seeds) or any(len(run) != len(SEED_RUN_KEYS) for run in model_runs):
+            raise ValueError(f"runs[{model!r}] must hold one (best_epoch, valid_perplexity, "
+                             f"test_perplexity, seconds_per_epoch) tuple per seed in {seeds}, got {model_runs!r}")
+        models[model] = {"parameters": int(parameters[model]),
+                         "runs": [dict(zip(SEED_RUN_KEYS, (int(run[0]), *map(float, run[1:]))))
+                                  for run in model_runs]}
+    save(name, {"settings": settings, "models": models}, full=full)
+
+
+def load_seed_runs(name):
+    """读取 save_seed_runs 写下的比较：{"settings": ..., "models": {模型名: {"parameters", "runs"}}}。"""
+    record = load(name)
+    if set(record) != {"settings", "models"}:
+        raise ValueError(f"results/full/{name}.json is not a seed-run comparison (keys {sorted(record)}); "
+                         "it is written by results.save_seed_runs")
+    return record
+
+
+def comparable(records, keys):
+    """几个 save_seed_runs 记录（名字 -> 记录）的 settings 在 keys 上必须相同，
+    它们的分数才能放进同一张表；不同时报错，指出哪一项、各是多少。返回共同的设置。"""
+    if not records:
+        raise ValueError("comparable needs at least one record")
+    first_name, first = next(iter(records.items()))
+    for key in keys:
+        values = {name: record["settings"].get(key) for name, record in records.items()}
+        if any(value != values[first_name] for value in values.values()):
+            raise ValueError(f"setting {key!r} differs between the comparisons: {values}; re-run the "
+                             "chapters that write them in full mode with the same training text and budget")
+    return {key: first["settings"][key] for key in keys}

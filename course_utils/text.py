@@ -29,22 +29,17 @@ def count_corpus(tokens):
 class Vocab:
     """词元与索引的双向映射。索引 0 是 '<unk>'，接着是预留词元，
     再按出现次数从多到少排列出现至少 min_freq 次的词元。"""
+    unk = 0
 
     def __init__(self, tokens=(), min_freq=0, reserved_tokens=()):
         checks.reserved_tokens("reserved_tokens", reserved_tokens, unk="<unk>")
         counter = count_corpus(list(tokens))
         # sorted() 是稳定排序：次数相同的词元保持第一次出现的先后顺序
         self.token_freqs = sorted(counter.items(), key=lambda kv: kv[1], reverse=True)
-        self.idx_to_token = ["<unk>"] + list(reserved_tokens)
+        reserved = ["<unk>"] + list(reserved_tokens)
+        self.idx_to_token = reserved + [tok for tok, freq in self.token_freqs
+                                        if freq >= min_freq and tok not in reserved]
         self.token_to_idx = {tok: i for i, tok in enumerate(self.idx_to_token)}
-        for tok, freq in self.token_freqs:
-            if freq < min_freq:
-                break
-            if tok not in self.token_to_idx:
-                self.token_to_idx[tok] = len(self.idx_to_token)
-                self.idx_to_token.append(tok)
-
-    unk = 0
 
     def __len__(self):
         return len(self.idx_to_token)
@@ -61,10 +56,6 @@ class Vocab:
             return [self.to_tokens(i) for i in indices]
         return self.idx_to_token[checks.index("indices", indices, len(self))]
 
-    def unknown(self, tokens):
-        """tokens 中不在词表里的词元（按出现顺序，不重复）。"""
-        return list(dict.fromkeys(t for t in tokens if t not in self.token_to_idx))
-
 
 def read_time_machine():
     """《时间机器》的各行：每段非字母字符换成一个空格，再转成小写。"""
@@ -78,7 +69,7 @@ def load_corpus_time_machine(max_tokens=None, token="char"):
         checks.positive_int("max_tokens", max_tokens, hint="; None keeps the whole book")
     tokens = tokenize(read_time_machine(), token)
     vocab = Vocab(tokens)
-    # 各行首尾相接、不加分隔符（与原书相同，因此索引与 d2l 的一致）
+    # 各行首尾相接、不加分隔符（与《动手学深度学习》相同，因此索引与 d2l 的一致）
     corpus = [vocab[tok] for line in tokens for tok in line]
     return corpus[:max_tokens], vocab
 

@@ -95,7 +95,7 @@ def check_prefix(prefix, vocab):
     tokens = list(prefix)
     if not tokens:
         raise ValueError("the prefix is empty; give at least one character to start from")
-    missing = vocab.unknown(tokens)
+    missing = list(dict.fromkeys(t for t in tokens if t not in vocab.token_to_idx))
     if missing:
         raise ValueError(f"prefix {prefix!r} has characters outside the vocabulary: {missing}. "
                          f"Use characters from the training text (vocab.idx_to_token).")
@@ -209,10 +209,8 @@ class History:
 def train(net, train_iter, vocab, updater, num_epochs, *, device, clip_theta, prefixes=(),
           pred_period=10, pred_len=50, valid_corpus=None, valid_period=None,
           ignore_index=None, log=print, progress=None):
-    """训练 num_epochs 个迭代周期。每 valid_period 个周期（默认同 pred_period，最后一个周期
-    一定）在验证文本 valid_corpus 上测一次困惑度，并记下验证困惑度最低时的参数；每
-    pred_period 个周期记录并打印训练困惑度、速度和各前缀的续写。progress：None 时只在
-    Jupyter 里显示进度条。测试文本不属于训练，不要传进来。"""
+    """训练 num_epochs 个迭代周期，返回 History。每 valid_period 个周期（默认同 pred_period）和最后一个周期
+    测一次验证困惑度，每 pred_period 个周期打印续写；progress=None 时只在 Jupyter 里显示进度条。"""
     checks.positive_int("num_epochs", num_epochs)
     checks.positive_int("pred_period", pred_period)
     valid_period = checks.positive_int(
@@ -227,13 +225,12 @@ def train(net, train_iter, vocab, updater, num_epochs, *, device, clip_theta, pr
         ppl, speed, grad_norm = train_epoch(net, train_iter, updater, device=device,
                                             clip_theta=clip_theta)
         history.record(epoch, ppl, speed, grad_norm, time.perf_counter() - start)
-        last = epoch == num_epochs
-        if valid_corpus is not None and (epoch % valid_period == 0 or last):
+        if valid_corpus is not None and (epoch % valid_period == 0 or epoch == num_epochs):
             history.record_valid(epoch, net, evaluate_perplexity(
                 net, valid_corpus, device=device, ignore_index=ignore_index))
         if bar:
             bar.comment = f"困惑度 {format_perplexity(ppl)}"
-        if epoch % pred_period == 0 or last:
+        if epoch % pred_period == 0 or epoch == num_epochs:
             history.samples[epoch] = [predict(p, pred_len, net, vocab, device=device)
                                       for p in prefixes]
             if log:

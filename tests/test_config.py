@@ -57,5 +57,9 @@ def test_about_run_says_which_run_and_lists_the_settings(capsys):
     config.about_run(False, "cpu", num_epochs=5)
     quick = capsys.readouterr().out
     assert quick.startswith("快速运行") and "不同" in quick and "num_epochs = 5" in quick
+    for full in (True, False):  # a page that only reads committed results says so in both modes
+        config.about_run(full, "cpu", trains=False)
+        reads = capsys.readouterr().out
+        assert reads.startswith("这一页不训练模型") and "同样的数字" in reads and "不同" not in reads
     with pytest.raises(TypeError, match="full must be True or False"):
         config.about_run("yes", "cpu")

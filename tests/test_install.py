@@ -71,6 +71,11 @@ def test_readme_plain_pip_path_runs_a_chapter(tmp_path):
     assert command in readme, "the test must run what README tells students"
     python = fresh_venv(tmp_path / "venv")
     pip(python, "-c", str(LOCK), "-e", ".[lab]")
+    # JupyterLab renders the MyST in the pages (folded answers) only if it accepts the extension
+    listed = subprocess.run([str(python), "-m", "jupyter", "labextension", "list"],
+                            capture_output=True, text=True, env=clean_env(NO_COLOR="1"))
+    extensions = listed.stdout + listed.stderr
+    assert "jupyterlab-myst" in extensions and "not compatible" not in extensions, extensions
     notebook = tmp_path / "02_text_preprocessing.ipynb"
     shutil.copy(ROOT / "chapters" / notebook.name, notebook)
     cells = execute(python, notebook, ROOT / "chapters", clean_env())

@@ -22,6 +22,9 @@ NOT_TAUGHT = {
     "train.format_perplexity": "how the training log prints a diverged run",
     "train.copy_params": "bookkeeping behind choosing the best epoch",
     "train.load_params": "bookkeeping behind choosing the best epoch",
+    "train.History": "the record a run keeps; chapter 5 says what it holds and imports it",
+    "train.exp_or_inf": "math.exp returning inf instead of raising OverflowError",
+    "train.check_prefix": "input checking with a clear error; chapter 5 says what it rejects",
 }
 
 
@@ -158,3 +161,14 @@ def test_the_figure_check_sees_a_wide_figure(tmp_path):
     nb = tmp_path / "wide.ipynb"
     nb.write_text(json.dumps({"cells": [cell]}), encoding="utf-8")
     assert list(figure_calls(nb)) == [("figsize", 10), ("fontsize", 8)]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_a_page_is_read_in_one_sitting(path):
+    """Pages a student can take in at once: at most 45 cells, no code cell over 30 lines."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    assert len(cells) <= 45, f"{path.name} has {len(cells)} cells; move a study to the appendix or split the page"
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "code":
+            lines = "".join(cell["source"]).splitlines()
+            assert len(lines) <= 30, f"{path.name} cell {index} has {len(lines)} lines of code; split it"

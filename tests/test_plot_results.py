@@ -49,6 +49,42 @@ def test_results_are_written_only_by_full_runs_and_read_back(tmp_path, monkeypat
         results.load("ch10")
 
 
+def test_seed_runs_round_trip_and_reject_a_missing_seed(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path)
+    settings = {"train_chars": 20000, "seeds": [42, 43]}
+    runs = {"GRU": [(1, 400.0, 500.0, 0.5), (2, 410.0, 520.0, 0.6)]}
+    results.save_seed_runs("cmp", settings=settings, runs=runs, parameters={"GRU": 123}, full=False)
+    assert list(tmp_path.iterdir()) == []
+    results.save_seed_runs("cmp", settings=settings, runs=runs, parameters={"GRU": 123}, full=True)
+    record = results.load_seed_runs("cmp")
+    assert record["settings"] == settings
+    assert record["models"]["GRU"]["parameters"] == 123
+    assert record["models"]["GRU"]["runs"][1] == {"best_epoch": 2, "valid_perplexity": 410.0,
+                                                  "test_perplexity": 520.0, "seconds_per_epoch": 0.6}
+    with pytest.raises(ValueError, match="one .* per seed"):
+        results.save_seed_runs("cmp", settings=settings, runs={"GRU": runs["GRU"][:1]},
+                               parameters={"GRU": 123}, full=True)
+    with pytest.raises(ValueError, match="same models"):
+        results.save_seed_runs("cmp", settings=settings, runs=runs, parameters={"LSTM": 1}, full=True)
+    with pytest.raises(ValueError, match="train_chars"):
+        results.save_seed_runs("cmp", settings={"seeds": [42, 43]}, runs=runs, parameters={"GRU": 1}, full=True)
+    results.save("plain", {"perplexity": 1.5}, full=True)
+    with pytest.raises(ValueError, match="save_seed_runs"):
+        results.load_seed_runs("plain")
+    assert results.load_seed_runs("cmp")["models"]["GRU"]["runs"][0]["test_perplexity"] == 500.0
+    assert isinstance(record["models"]["GRU"]["runs"][0]["best_epoch"], int)
+
+
+def test_comparable_names_the_setting_that_differs():
+    a = {"settings": {"train_chars": 20000, "seeds": [42, 43, 44], "lr": 0.01}}
+    b = {"settings": {"train_chars": 20000, "seeds": [42, 43, 44], "lr": 0.003}}
+    assert results.comparable({"a": a, "b": b}, ["train_chars", "seeds"]) == \
+        {"train_chars": 20000, "seeds": [42, 43, 44]}
+    c = {"settings": {"train_chars": 10000, "seeds": [42, 43, 44]}}
+    with pytest.raises(ValueError, match="'train_chars' differs.*10000"):
+        results.comparable({"a": a, "c": c}, ["seeds", "train_chars"])
+
+
 def displayed(monkeypatch, module, attribute, call):
     """What call() hands to IPython's display, as (data, metadata) pairs."""
     shown = []
