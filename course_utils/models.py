@@ -58,17 +58,19 @@ def rnn(inputs, state, params):
 
 # --- GRU ----------------------------------------------------------------------------------
 
+def gate_params(vocab_size, num_hiddens, device):
+    """一个门（或候选状态）的一组参数：（输入权重, 隐状态权重, 偏置）；GRU 与 LSTM 共用。"""
+    return (init_weight((vocab_size, num_hiddens), device),
+            init_weight((num_hiddens, num_hiddens), device), init_bias(num_hiddens, device))
+
+
 def get_gru_params(vocab_size, num_hiddens, device):
     """GRU 的参数：更新门、重置门、候选隐状态各有一组（输入权重, 隐状态权重, 偏置），再加输出层。"""
     checks.positive_int("vocab_size", vocab_size)
     checks.positive_int("num_hiddens", num_hiddens)
-
-    def three():
-        return (init_weight((vocab_size, num_hiddens), device),
-                init_weight((num_hiddens, num_hiddens), device), init_bias(num_hiddens, device))
-    W_xz, W_hz, b_z = three()  # 更新门
-    W_xr, W_hr, b_r = three()  # 重置门
-    W_xh, W_hh, b_h = three()  # 候选隐状态
+    W_xz, W_hz, b_z = gate_params(vocab_size, num_hiddens, device)  # 更新门
+    W_xr, W_hr, b_r = gate_params(vocab_size, num_hiddens, device)  # 重置门
+    W_xh, W_hh, b_h = gate_params(vocab_size, num_hiddens, device)  # 候选隐状态
     W_hq = init_weight((num_hiddens, vocab_size), device)
     b_q = init_bias(vocab_size, device)
     return [W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h, W_hq, b_q]
@@ -105,14 +107,10 @@ def get_lstm_params(vocab_size, num_hiddens, device):
     再加输出层。"""
     checks.positive_int("vocab_size", vocab_size)
     checks.positive_int("num_hiddens", num_hiddens)
-
-    def three():
-        return (init_weight((vocab_size, num_hiddens), device),
-                init_weight((num_hiddens, num_hiddens), device), init_bias(num_hiddens, device))
-    W_xi, W_hi, b_i = three()  # 输入门
-    W_xf, W_hf, b_f = three()  # 遗忘门
-    W_xo, W_ho, b_o = three()  # 输出门
-    W_xc, W_hc, b_c = three()  # 候选记忆元
+    W_xi, W_hi, b_i = gate_params(vocab_size, num_hiddens, device)  # 输入门
+    W_xf, W_hf, b_f = gate_params(vocab_size, num_hiddens, device)  # 遗忘门
+    W_xo, W_ho, b_o = gate_params(vocab_size, num_hiddens, device)  # 输出门
+    W_xc, W_hc, b_c = gate_params(vocab_size, num_hiddens, device)  # 候选记忆元
     W_hq = init_weight((num_hiddens, vocab_size), device)
     b_q = init_bias(vocab_size, device)
     return [W_xi, W_hi, b_i, W_xf, W_hf, b_f, W_xo, W_ho, b_o, W_xc, W_hc, b_c, W_hq, b_q]

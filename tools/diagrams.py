@@ -259,7 +259,7 @@ def bptt_graph():
         ax.text(x + 0.1, 1.85, "$\\mathbf{W}_{hx}$", va="center")
         arrow(ax, (x, 3.4), (x, 4.6))
         ax.text(x + 0.1, 4.0, "$\\mathbf{W}_{qh}$", va="center")
-        line(ax, [(x, 5.4), (x, 5.9), (10.6, 5.9)] if t < 3 else [(x, 5.4), (x, 5.9), (10.6, 5.9)])
+        line(ax, [(x, 5.4), (x, 5.9), (10.6, 5.9)])
     box(ax, 11.2, 5.9, 1.0, 0.8, "$L$", CELL_COLOR)
     box(ax, 0.8, 3.0, 1.2, 0.8, "$\\mathbf{h}_0$", STATE_COLOR)
     for a, b in [(0.8, 3.0), (3.0, 6.2), (6.2, 9.4)]:
