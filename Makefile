@@ -4,8 +4,14 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-# Offline data: use ../shared/data as the mirror when it exists and no mirror is set.
-export COURSE_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
+# Offline data: use ../shared/data as the mirror when it exists and no mirror is set. A plain
+# clone has no ../shared beside it: then nothing is exported and the data is downloaded (an
+# exported empty variable would make every read fail).
+ifeq ($(origin COURSE_DATA_MIRROR),undefined)
+ifneq ($(wildcard ../shared/data),)
+export COURSE_DATA_MIRROR := $(abspath ../shared/data)
+endif
+endif
 # Torch's threads (and how they wait) are decided in one place, tools/threads.py, which every
 # runner below goes through (pytest via conftest.py, make full, make bench).
 

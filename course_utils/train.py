@@ -1,4 +1,5 @@
 """训练语言模型：梯度裁剪、一个迭代周期、训练循环、预测与困惑度（第 4、5 章讲授这些代码）。"""
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,21 @@ class SGD:
             p.grad = None
 
 
+@contextlib.contextmanager
+def evaluating(net):
+    """评估与生成时关掉 dropout 等只在训练时起作用的层（nn.Module.eval()），结束后恢复原来的模式。
+    从零实现的模型没有这样的层，不受影响。"""
+    was_training = getattr(net, "training", None)
+    if was_training is None:
+        yield net
+        return
+    net.eval()
+    try:
+        yield net
+    finally:
+        net.train(was_training)
+
+
 def exp_or_inf(x):
     """math.exp，但发散时给出无穷大而不是 OverflowError。"""
     return math.exp(x) if x < 700 else math.inf
@@ -70,6 +86,8 @@ def train_epoch(net, train_iter, updater, *, device, clip_theta):
     """训练一个迭代周期，返回（训练困惑度, 每秒处理的词元数, 裁剪前梯度范数的中位数）。
     随机采样（train_iter.use_random_iter）时每个小批量都重新初始化隐状态。"""
     state, loss_sum, num_tokens, norms = None, torch.zeros((), device=device), 0, []
+    if isinstance(net, torch.nn.Module):
+        net.train()  # dropout 只在训练时起作用
     start = time.perf_counter()
     for X, Y in train_iter:
         if state is None or train_iter.use_random_iter:
@@ -109,18 +127,19 @@ def predict(prefix, num_preds, net, vocab, *, device, temperature=0.0, generator
     checks.nonnegative_int("num_preds", num_preds)
     checks.nonnegative_number("temperature", temperature)
     tokens = check_prefix(prefix, vocab)
-    state = net.begin_state(1, device)
-    outputs = [vocab[tokens[0]]]
-    for tok in tokens[1:]:  # 预热：只需要隐状态，输出是已知的
-        _, state = net(torch.tensor([[outputs[-1]]], device=device), state)
-        outputs.append(vocab[tok])
-    for _ in range(num_preds):
-        y, state = net(torch.tensor([[outputs[-1]]], device=device), state)
-        if temperature == 0:
-            outputs.append(int(y.argmax(dim=1)))
-        else:
-            probs = F.softmax(y / temperature, dim=1)
-            outputs.append(int(torch.multinomial(probs, 1, generator=generator)))
+    with evaluating(net):
+        state = net.begin_state(1, device)
+        outputs = [vocab[tokens[0]]]
+        for tok in tokens[1:]:  # 预热：只需要隐状态，输出是已知的
+            _, state = net(torch.tensor([[outputs[-1]]], device=device), state)
+            outputs.append(vocab[tok])
+        for _ in range(num_preds):
+            y, state = net(torch.tensor([[outputs[-1]]], device=device), state)
+            if temperature == 0:
+                outputs.append(int(y.argmax(dim=1)))
+            else:
+                probs = F.softmax(y / temperature, dim=1)
+                outputs.append(int(torch.multinomial(probs, 1, generator=generator)))
     return "".join(vocab.to_tokens(outputs))
 
 
@@ -135,10 +154,11 @@ def evaluate_perplexity(net, corpus, *, device, num_steps=35, ignore_index=None)
     Y = torch.tensor(corpus[1:], device=device)
     skip = -100 if ignore_index is None else ignore_index  # -100：cross_entropy 的“不忽略”
     state, nll = net.begin_state(1, device), 0.0
-    for i in range(0, X.shape[1], num_steps):
-        y_hat, state = net(X[:, i:i + num_steps], state)
-        nll += F.cross_entropy(y_hat, Y[i:i + num_steps], reduction="sum",
-                               ignore_index=skip).item()
+    with evaluating(net):
+        for i in range(0, X.shape[1], num_steps):
+            y_hat, state = net(X[:, i:i + num_steps], state)
+            nll += F.cross_entropy(y_hat, Y[i:i + num_steps], reduction="sum",
+                                   ignore_index=skip).item()
     count = int((Y != skip).sum())
     if count == 0:
         raise ValueError(f"every target equals ignore_index={ignore_index}: nothing to score")

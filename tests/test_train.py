@@ -221,3 +221,50 @@ def test_train_epoch_reports_the_median_gradient_norm_before_clipping():
                                          device=CPU, clip_theta=1e-3)
     assert len(norms) > 2 and median == pytest.approx(sorted(norms)[(len(norms) - 1) // 2])
     assert median > 1e-3  # measured before the clipping, not after
+
+
+class DropoutGRU(nn.Module):
+    """A concise GRU with dropout before its output layer: scores differ between calls in
+    training mode, so evaluation that forgets eval() is noisy."""
+
+    def __init__(self, vocab_size, num_hiddens=16):
+        super().__init__()
+        self.inner = models.RNNModel(nn.GRU(vocab_size, num_hiddens), vocab_size)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, X, state):
+        Y, state = self.inner.rnn(nn.functional.one_hot(X.T, self.inner.vocab_size).float(), state)
+        return self.inner.linear(self.drop(Y.reshape(-1, Y.shape[-1]))), state
+
+    def begin_state(self, batch_size, device):
+        return self.inner.begin_state(batch_size, device)
+
+
+def test_evaluation_and_generation_switch_dropout_off_and_restore_the_mode():
+    vocab = text.Vocab(list("abcdefgh"))
+    torch.manual_seed(0)
+    net = DropoutGRU(len(vocab))
+    corpus = vocab[list("abcdefghhgfedcba" * 8)]
+    net.train()
+    scores = [train.evaluate_perplexity(net, corpus, device=CPU) for _ in range(3)]
+    assert net.training, "evaluation must give back the mode it found"
+    net.eval()
+    assert scores == [train.evaluate_perplexity(net, corpus, device=CPU)] * 3
+    net.train()
+    texts = {train.predict("ab", 20, net, vocab, device=CPU) for _ in range(3)}
+    assert len(texts) == 1 and net.training
+    # training switches dropout back on, whatever mode the net was left in
+    net.eval()
+    loader = iterators.SeqDataLoader(corpus, 2, 4, rng=random.Random(0))
+    seen = []
+    net.drop.register_forward_hook(lambda module, args, out: seen.append(module.training))
+    train.train_epoch(net, loader, torch.optim.Adam(net.parameters(), 1e-2), device=CPU,
+                      clip_theta=1.0)
+    assert seen and all(seen)
+
+
+def test_evaluating_leaves_scratch_models_alone():
+    vocab = text.Vocab(list("abc"))
+    net = scratch_rnn(len(vocab))
+    with train.evaluating(net) as same:
+        assert same is net and not hasattr(net, "training")
