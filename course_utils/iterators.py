@@ -10,10 +10,12 @@ import torch
 from . import checks
 
 
-def seq_data_iter_random(corpus, batch_size, num_steps, rng=random):
-    """随机采样：互不重叠的子序列以随机顺序组成小批量；相邻的小批量在原文中不相邻。"""
+def seq_data_iter_random(corpus, batch_size, num_steps, rng=random, random_offset=True):
+    """随机采样：互不重叠的子序列以随机顺序组成小批量；同一行在相邻的小批量里取自原文不相邻的位置。
+    random_offset=False 时总从第 0 个词元开始切（《动手学深度学习》第一版的做法）。"""
     checks.batch_shape(corpus, batch_size, num_steps)
-    corpus = corpus[rng.randint(0, num_steps - 1):]  # 随机偏移量：每个迭代周期切得不一样
+    if random_offset:  # 随机偏移量：每个迭代周期切得不一样
+        corpus = corpus[rng.randint(0, num_steps - 1):]
     num_subseqs = (len(corpus) - 1) // num_steps  # 减 1：最后一个子序列也需要标签
     starts = list(range(0, num_subseqs * num_steps, num_steps))
     rng.shuffle(starts)
@@ -24,10 +26,11 @@ def seq_data_iter_random(corpus, batch_size, num_steps, rng=random):
         yield X, Y
 
 
-def seq_data_iter_sequential(corpus, batch_size, num_steps, rng=random):
-    """顺序分区：每个小批量的第 i 行紧接着上一个小批量的第 i 行，隐状态可以接着用。"""
+def seq_data_iter_sequential(corpus, batch_size, num_steps, rng=random, random_offset=True):
+    """顺序分区：每个小批量的第 i 行紧接着上一个小批量的第 i 行，隐状态可以接着用。
+    random_offset=False 时总从第 0 个词元开始切（《动手学深度学习》第一版的做法）。"""
     checks.batch_shape(corpus, batch_size, num_steps)
-    offset = rng.randint(0, num_steps)
+    offset = rng.randint(0, num_steps) if random_offset else 0
     num_tokens = ((len(corpus) - offset - 1) // batch_size) * batch_size
     Xs = torch.tensor(corpus[offset:offset + num_tokens]).reshape(batch_size, -1)
     Ys = torch.tensor(corpus[offset + 1:offset + 1 + num_tokens]).reshape(batch_size, -1)
@@ -36,17 +39,19 @@ def seq_data_iter_sequential(corpus, batch_size, num_steps, rng=random):
 
 
 class SeqDataLoader:
-    """可以反复迭代的加载器：每次 for 循环是一个迭代周期，偏移量重新随机选取。
+    """可以反复迭代的加载器：每次 for 循环是一个迭代周期，偏移量重新随机选取（random_offset=False：总从头切）。
     use_random_iter 也告诉训练循环：随机采样时每个小批量都要重新初始化隐状态。"""
 
-    def __init__(self, corpus, batch_size, num_steps, *, use_random_iter=False, rng=random):
+    def __init__(self, corpus, batch_size, num_steps, *, use_random_iter=False, random_offset=True,
+                 rng=random):
         checks.batch_shape(corpus, batch_size, num_steps)
         self.corpus, self.batch_size, self.num_steps = corpus, batch_size, num_steps
-        self.use_random_iter, self.rng = use_random_iter, rng
+        self.use_random_iter, self.random_offset, self.rng = use_random_iter, random_offset, rng
         self.iter_fn = seq_data_iter_random if use_random_iter else seq_data_iter_sequential
 
     def __iter__(self):
-        return self.iter_fn(self.corpus, self.batch_size, self.num_steps, self.rng)
+        return self.iter_fn(self.corpus, self.batch_size, self.num_steps, self.rng,
+                            random_offset=self.random_offset)
 
 
 def load_data(name, batch_size, num_steps, *, use_random_iter=False, max_tokens=None):

@@ -144,20 +144,24 @@ def predict(prefix, num_preds, net, vocab, *, device, temperature=0.0, generator
 
 
 @torch.no_grad()
-def evaluate_perplexity(net, corpus, *, device, num_steps=35, ignore_index=None):
+def evaluate_perplexity(net, corpus, *, device, num_steps=35, batch_size=1, ignore_index=None):
     """一段文本上的困惑度：从左到右读，隐状态一路传下去，每 num_steps 步算一次。
-    等于 ignore_index（例如 vocab.unk）的标签不计入平均。"""
+    等于 ignore_index（例如 vocab.unk）的标签不计入平均。batch_size > 1 时把文本切成
+    batch_size 段同时读（只有每段的开头从零状态开始），长文本上快得多。"""
     checks.positive_int("num_steps", num_steps)
-    if len(corpus) < 2:
-        raise ValueError(f"need at least 2 tokens to score a prediction, got {len(corpus)}")
-    X = torch.tensor(corpus[:-1], device=device).reshape(1, -1)
-    Y = torch.tensor(corpus[1:], device=device)
+    checks.positive_int("batch_size", batch_size)
+    if len(corpus) < batch_size + 1:
+        raise ValueError(f"need at least {batch_size + 1} tokens to score a prediction with "
+                         f"batch_size={batch_size}, got {len(corpus)}")
+    num_tokens = (len(corpus) - 1) // batch_size * batch_size  # 末尾凑不满一行的几个字不计
+    X = torch.tensor(corpus[:num_tokens], device=device).reshape(batch_size, -1)
+    Y = torch.tensor(corpus[1:num_tokens + 1], device=device).reshape(batch_size, -1)
     skip = -100 if ignore_index is None else ignore_index  # -100：cross_entropy 的“不忽略”
-    state, nll = net.begin_state(1, device), 0.0
+    state, nll = net.begin_state(batch_size, device), 0.0
     with evaluating(net):
         for i in range(0, X.shape[1], num_steps):
             y_hat, state = net(X[:, i:i + num_steps], state)
-            nll += F.cross_entropy(y_hat, Y[i:i + num_steps], reduction="sum",
+            nll += F.cross_entropy(y_hat, Y[:, i:i + num_steps].T.reshape(-1), reduction="sum",
                                    ignore_index=skip).item()
     count = int((Y != skip).sum())
     if count == 0:
@@ -205,6 +209,12 @@ class History:
         self.valid_epochs.append(epoch)
         self.valid_perplexity.append(ppl)
 
+    def stalled(self, patience):
+        """早停：最近 patience 次验证都没有创下新低时为 True（patience 为 None 时永远是 False）。"""
+        if patience is None or not self.valid_epochs:
+            return False
+        return len(self.valid_epochs) - 1 - self.valid_epochs.index(self.best_epoch) >= patience
+
     def log(self, epoch, log):
         line = f"epoch {epoch:4d}  困惑度 {format_perplexity(self.perplexity[-1]):>8}  " \
                f"{self.tokens_per_sec[-1]:7.0f} 词元/秒"
@@ -226,18 +236,26 @@ class History:
         return out
 
 
-def train(net, train_iter, vocab, updater, num_epochs, *, device, clip_theta, prefixes=(),
-          pred_period=10, pred_len=50, valid_corpus=None, valid_period=None,
-          ignore_index=None, log=print, progress=None):
-    """训练 num_epochs 个迭代周期，返回 History。每 valid_period 个周期（默认同 pred_period）和最后一个周期
-    测一次验证困惑度，每 pred_period 个周期打印续写；progress=None 时只在 Jupyter 里显示进度条。"""
+def check_train_args(vocab, *, num_epochs, clip_theta, prefixes, pred_period, valid_period, patience):
+    """train 的参数在第一步之前全部检查（而不是训练了若干个周期之后才报错）；返回 valid_period。"""
     checks.positive_int("num_epochs", num_epochs)
     checks.positive_int("pred_period", pred_period)
-    valid_period = checks.positive_int(
-        "valid_period", pred_period if valid_period is None else valid_period)
     checks.positive_number("clip_theta", clip_theta)
-    for prefix in prefixes:  # 在训练之前检查，而不是训练了 pred_period 个周期之后
+    if patience is not None:
+        checks.positive_int("patience", patience, hint="; None trains every epoch")
+    for prefix in prefixes:
         check_prefix(prefix, vocab)
+    return checks.positive_int("valid_period", pred_period if valid_period is None else valid_period)
+
+
+def train(net, train_iter, vocab, updater, num_epochs, *, device, clip_theta, prefixes=(),
+          pred_period=10, pred_len=50, valid_corpus=None, valid_period=None, valid_batch_size=1,
+          ignore_index=None, patience=None, log=print, progress=None):
+    """训练至多 num_epochs 个迭代周期，返回 History。每 valid_period 个周期（默认同 pred_period）和最后一个
+    周期测一次验证困惑度；连续 patience 次验证没有新低时提前停止（早停）。每 pred_period 个周期打印续写。"""
+    valid_period = check_train_args(vocab, num_epochs=num_epochs, clip_theta=clip_theta,
+                                    prefixes=prefixes, pred_period=pred_period,
+                                    valid_period=valid_period, patience=patience)
     history, epochs = History(), range(1, num_epochs + 1)
     bar = progress_bar(epochs) if (IN_NOTEBOOK if progress is None else progress) else None
     for epoch in bar or epochs:
@@ -247,12 +265,16 @@ def train(net, train_iter, vocab, updater, num_epochs, *, device, clip_theta, pr
         history.record(epoch, ppl, speed, grad_norm, time.perf_counter() - start)
         if valid_corpus is not None and (epoch % valid_period == 0 or epoch == num_epochs):
             history.record_valid(epoch, net, evaluate_perplexity(
-                net, valid_corpus, device=device, ignore_index=ignore_index))
+                net, valid_corpus, device=device, batch_size=valid_batch_size,
+                ignore_index=ignore_index))
+        stop = history.stalled(patience)
         if bar:
             bar.comment = f"困惑度 {format_perplexity(ppl)}"
-        if epoch % pred_period == 0 or epoch == num_epochs:
+        if epoch % pred_period == 0 or epoch == num_epochs or stop:
             history.samples[epoch] = [predict(p, pred_len, net, vocab, device=device)
                                       for p in prefixes]
             if log:
                 history.log(epoch, log)
+        if stop:
+            break
     return history

@@ -119,3 +119,27 @@ def test_each_epoch_of_a_loader_cuts_differently():
                                      rng=random.Random(1))
     firsts = {int(next(iter(loader))[0][0, 0]) for _ in range(10)}
     assert len(firsts) > 1  # the random offset changes from epoch to epoch
+
+
+def first_edition_random(corpus, batch_size, num_steps, rng):
+    """The first edition's data_iter_random (d2lzh), written out: no offset."""
+    num_examples = (len(corpus) - 1) // num_steps
+    order = list(range(num_examples))
+    rng.shuffle(order)
+    for i in range(num_examples // batch_size):
+        rows = order[i * batch_size:(i + 1) * batch_size]
+        yield (torch.tensor([corpus[j * num_steps:(j + 1) * num_steps] for j in rows]),
+               torch.tensor([corpus[j * num_steps + 1:(j + 1) * num_steps + 1] for j in rows]))
+
+
+def test_without_random_offset_the_cut_is_the_first_editions(tm_corpus):
+    corpus = tm_corpus[0][:3000]
+    ours = list(iterators.seq_data_iter_random(corpus, 8, 35, random.Random(5), random_offset=False))
+    ref = list(first_edition_random(corpus, 8, 35, random.Random(5)))
+    assert len(ours) == len(ref) > 0
+    assert all(torch.equal(X, RX) and torch.equal(Y, RY) for (X, Y), (RX, RY) in zip(ours, ref))
+    # sequential: every epoch starts at token 0, rows are consecutive slices of equal length
+    loader = iterators.SeqDataLoader(TOY * 3, 2, 5, random_offset=False, rng=random.Random(0))
+    epochs = [[X for X, _ in loader] for _ in range(3)]
+    assert all(torch.equal(a, b) for a, b in zip(epochs[0], epochs[2]))
+    assert epochs[0][0][0, 0] == 0 and epochs[0][0][1, 0] == TOY[(3 * 35 - 1) // 2 % 35]

@@ -1,3 +1,4 @@
+import math
 import random
 import unittest.mock
 
@@ -268,3 +269,32 @@ def test_evaluating_leaves_scratch_models_alone():
     net = scratch_rnn(len(vocab))
     with train.evaluating(net) as same:
         assert same is net and not hasattr(net, "training")
+
+
+def test_evaluating_in_several_streams_matches_separate_passes():
+    """batch_size rows are read side by side: the same as scoring each row on its own."""
+    vocab = text.Vocab(list("abcdefgh"))
+    torch.manual_seed(1)
+    net = scratch_rnn(len(vocab))
+    corpus = vocab[list("abcdefghhgfedcbaabab" * 3 + "c")]  # 61 tokens: 60 targets, 3 rows of 20
+    rows = [corpus[i * 20:i * 20 + 21] for i in range(3)]
+    nll = sum(math.log(train.evaluate_perplexity(net, row, device=CPU, num_steps=7)) * 20
+              for row in rows)
+    together = train.evaluate_perplexity(net, corpus, device=CPU, num_steps=7, batch_size=3)
+    assert together == pytest.approx(math.exp(nll / 60), rel=1e-5)
+    with pytest.raises(ValueError, match="at least 4 tokens.*batch_size=3"):
+        train.evaluate_perplexity(net, corpus[:3], device=CPU, batch_size=3)
+
+
+def test_early_stopping_stops_after_patience_validations_without_a_new_best():
+    loader, vocab = tiny_setup()
+    net = models.RNNModel(nn.GRU(len(vocab), 32), len(vocab))
+    # a validation text unlike the training text: its perplexity soon rises again
+    hist = train.train(net, loader, vocab, torch.optim.Adam(net.parameters(), 5e-2), 60,
+                       device=CPU, clip_theta=1.0, valid_corpus=vocab[list("dcbadcbadcba")],
+                       valid_period=1, patience=3, log=None)
+    last = hist.epochs[-1]
+    assert last < 60 and hist.valid_epochs == list(range(1, last + 1))
+    assert hist.best_epoch == last - 3 and min(hist.valid_perplexity[-3:]) >= min(hist.valid_perplexity)
+    with pytest.raises(ValueError, match="patience"):
+        train.train(net, loader, vocab, None, 5, device=CPU, clip_theta=1.0, patience=0)
