@@ -103,29 +103,26 @@ def train_epoch(net, train_iter, updater, *, device, clip_theta):
         updater.step()
         loss_sum += loss.detach() * y.numel()
         num_tokens += y.numel()
+    if not norms:
+        raise ValueError("train_iter gave no minibatches: give a loader such as SeqDataLoader")
     seconds = time.perf_counter() - start
     grad_norm = torch.stack(norms).median().item()
     return exp_or_inf(loss_sum.item() / num_tokens), num_tokens / seconds, grad_norm
 
 
 def check_prefix(prefix, vocab):
-    """前缀非空，而且每个字都在词表里。"""
-    tokens = list(prefix)
-    if not tokens:
-        raise ValueError("the prefix is empty; give at least one character to start from")
-    missing = list(dict.fromkeys(t for t in tokens if t not in vocab.token_to_idx))
-    if missing:
-        raise ValueError(f"prefix {prefix!r} has characters outside the vocabulary: {missing}. "
-                         f"Use characters from the training text (vocab.idx_to_token).")
-    return tokens
+    """前缀非空，而且每个字都在词表里；返回前缀的词元列表。"""
+    return checks.prefix(prefix, vocab)
 
 
 @torch.no_grad()
 def predict(prefix, num_preds, net, vocab, *, device, temperature=0.0, generator=None):
     """接着 prefix 写 num_preds 个词元：先用前缀预热隐状态，再把每一步的预测喂回去。
-    temperature 为 0 时选概率最大的词元；大于 0 时从 softmax(logits / temperature) 中抽样。"""
+    temperature 为 0 时选概率最大的词元；不小于 1e-4 时从 softmax(logits / temperature) 中抽样。
+    num_preds 为 0 时只返回前缀。"""
     checks.nonnegative_int("num_preds", num_preds)
-    checks.nonnegative_number("temperature", temperature)
+    checks.temperature("temperature", temperature)
+    checks.net_and_device(net, len(vocab), device)
     tokens = check_prefix(prefix, vocab)
     with evaluating(net):
         state = net.begin_state(1, device)
@@ -148,8 +145,10 @@ def evaluate_perplexity(net, corpus, *, device, num_steps=35, ignore_index=None)
     """一段文本上的困惑度：从左到右读，隐状态一路传下去，每 num_steps 步算一次。
     等于 ignore_index（例如 vocab.unk）的标签不计入平均。"""
     checks.positive_int("num_steps", num_steps)
-    if len(corpus) < 2:
-        raise ValueError(f"need at least 2 tokens to score a prediction, got {len(corpus)}")
+    checks.device("device", device)
+    checks.token_ids("corpus", corpus, getattr(net, "vocab_size", None), min_len=2)
+    if ignore_index is not None:
+        checks.nonnegative_int("ignore_index", ignore_index)
     X = torch.tensor(corpus[:-1], device=device).reshape(1, -1)
     Y = torch.tensor(corpus[1:], device=device)
     skip = -100 if ignore_index is None else ignore_index  # -100：cross_entropy 的“不忽略”
@@ -231,13 +230,10 @@ def train(net, train_iter, vocab, updater, num_epochs, *, device, clip_theta, pr
           ignore_index=None, log=print, progress=None):
     """训练 num_epochs 个迭代周期，返回 History。每 valid_period 个周期（默认同 pred_period）和最后一个周期
     测一次验证困惑度，每 pred_period 个周期打印续写；progress=None 时只在 Jupyter 里显示进度条。"""
-    checks.positive_int("num_epochs", num_epochs)
-    checks.positive_int("pred_period", pred_period)
-    valid_period = checks.positive_int(
-        "valid_period", pred_period if valid_period is None else valid_period)
-    checks.positive_number("clip_theta", clip_theta)
-    for prefix in prefixes:  # 在训练之前检查，而不是训练了 pred_period 个周期之后
-        check_prefix(prefix, vocab)
+    valid_period = checks.training(  # 训练之前检查全部参数，而不是训练了几个周期之后才发现
+        net, train_iter, vocab, updater, num_epochs, device=device, clip_theta=clip_theta,
+        prefixes=prefixes, pred_period=pred_period, pred_len=pred_len, valid_corpus=valid_corpus,
+        valid_period=valid_period, ignore_index=ignore_index, log=log, progress=progress)
     history, epochs = History(), range(1, num_epochs + 1)
     bar = progress_bar(epochs) if (IN_NOTEBOOK if progress is None else progress) else None
     for epoch in bar or epochs:
