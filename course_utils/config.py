@@ -13,6 +13,8 @@ import random
 import numpy as np
 import torch
 
+from . import checks
+
 SEED = 42
 
 
@@ -44,7 +46,9 @@ def device():
 
 
 def set_seed(seed=SEED):
-    """固定 Python、NumPy 和 PyTorch 的随机种子：同一台机器上重新运行得到同样的数字。"""
+    """固定 Python、NumPy 和 PyTorch 的随机种子：同一台机器上重新运行得到同样的数字。
+    seed 是 0..2**32 - 1 的整数；不合法的 seed 在重设任何一个生成器之前就报错。"""
+    seed = checks.seed("seed", seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -1,5 +1,6 @@
 """习题答案各页共用的小工具：在歌词上从固定的随机种子训练一个新模型（用第 5 章的训练循环），
 打印一行结果，并把几个种子的结果汇总成“平均（范围）”。"""
+import copy
 import functools
 import statistics
 
@@ -22,10 +23,17 @@ class KeepState:
 
 
 @functools.lru_cache(maxsize=None)
-def _lyrics(chars, eval_chars):
+def _read_lyrics(chars, eval_chars):
     corpus, vocab = text.load_corpus_jay_lyrics(chars)
     scored = slice(None, eval_chars)
     return corpus, vocab, text.lyrics_valid(vocab)[scored], text.lyrics_test(vocab)[scored]
+
+
+def _lyrics(chars, eval_chars):
+    """Read once per page, but every caller gets its own copies: a cell that reverses the corpus
+    or edits the vocabulary must not change what the next run trains on."""
+    corpus, vocab, valid, test = _read_lyrics(chars, eval_chars)
+    return list(corpus), copy.deepcopy(vocab), list(valid), list(test)
 
 
 class LyricsRuns:
@@ -42,18 +50,24 @@ class LyricsRuns:
         self.device = device
 
     def lyrics(self, chars=None):
-        """歌词前 chars（默认 max_chars）个字符的（索引序列, 词表, 验证文本, 测试文本）。"""
-        return _lyrics(chars or self.max_chars, self.eval_chars)
+        """歌词前 chars（None：max_chars）个字符的（索引序列, 词表, 验证文本, 测试文本）。
+        每次调用都得到新的副本，改动它们不影响之后的训练。"""
+        chars = self.max_chars if chars is None else checks.positive_int(
+            "chars", chars, maximum=text.LYRICS_TRAIN_CHARS,
+            hint="; characters 20,000-24,000 are the test and validation text")
+        return _lyrics(chars, self.eval_chars)
 
     def fit(self, make_net, make_updater, epochs, clip_theta, *, chars=None, steps=None,
             use_random_iter=False, keep_state=False, every_epoch=False, seed=config.SEED):
         """从随机种子 seed 出发训练一个新模型，返回（模型, 训练记录）。make_net(词表大小) 构造模型，
-        make_updater(参数) 构造优化器；验证困惑度在最后一个周期（every_epoch：每个周期）测量。"""
+        make_updater(参数) 构造优化器；验证困惑度在最后一个周期（every_epoch：每个周期）测量。
+        chars、steps 为 None 时用这一页的 max_chars、num_steps。"""
+        steps = self.num_steps if steps is None else checks.positive_int("steps", steps)
         corpus, vocab, valid, _ = self.lyrics(chars)
         config.set_seed(seed)
         net = make_net(len(vocab))
         updater = make_updater([p for p in net.parameters() if p.requires_grad])
-        loader = iterators.SeqDataLoader(corpus, self.batch_size, steps or self.num_steps,
+        loader = iterators.SeqDataLoader(corpus, self.batch_size, steps,
                                          use_random_iter=use_random_iter)
         history = train(net, KeepState(loader) if keep_state else loader, vocab, updater, epochs,
                         device=self.device, clip_theta=clip_theta, pred_period=epochs,
@@ -63,9 +77,11 @@ class LyricsRuns:
 
     def scratch(self, get_params, init_state, forward, num_hiddens=None):
         """make_net：一个从零实现的循环网络（第 5 章的 RNNModelScratch），
-        num_hiddens 默认取这一页的设置。"""
+        num_hiddens 为 None 时取这一页的设置。"""
+        num_hiddens = self.num_hiddens if num_hiddens is None else checks.positive_int(
+            "num_hiddens", num_hiddens)
         return lambda vocab_size: models.RNNModelScratch(
-            vocab_size, num_hiddens or self.num_hiddens, device=self.device, get_params=get_params,
+            vocab_size, num_hiddens, device=self.device, get_params=get_params,
             init_state=init_state, forward_fn=forward)
 
 

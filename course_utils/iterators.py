@@ -45,6 +45,7 @@ class SeqDataLoader:
     def __init__(self, corpus, batch_size, num_steps, *, use_random_iter=False, random_offset=True,
                  rng=random):
         checks.batch_shape(corpus, batch_size, num_steps)
+        checks.boolean("use_random_iter", use_random_iter)
         self.corpus, self.batch_size, self.num_steps = corpus, batch_size, num_steps
         self.use_random_iter, self.random_offset, self.rng = use_random_iter, random_offset, rng
         self.iter_fn = seq_data_iter_random if use_random_iter else seq_data_iter_sequential

@@ -4,6 +4,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from . import checks
+
 
 def delay_batch(batch_size, delay, generator, num_symbols=4, num_noise=4):
     # 第 0 步是要记住的符号（0..3），之后 delay 步是随机的干扰符号（4..7）；标签是第 0 步的符号
@@ -27,7 +29,12 @@ class DelayNet(nn.Module):
 
 
 def train_delay(layer_cls, seed, delay, num_updates, lr=0.02, batch_size=64):
-    """用 Adam 训练 num_updates 次，返回在 1000 条没见过的序列上的准确率（随机猜测是 1/4）。"""
+    """用 Adam 训练 num_updates 次，返回在 1000 条没见过的序列上的准确率（随机猜测是 1/4）。
+    num_updates=0 给出未训练模型的准确率；delay=0 时要记住的符号就是最后一个输入。"""
+    checks.nonnegative_int("delay", delay)
+    checks.nonnegative_int("num_updates", num_updates)
+    checks.positive_number("lr", lr)
+    checks.positive_int("batch_size", batch_size)
     torch.manual_seed(seed)  # 初始参数
     data = torch.Generator().manual_seed(seed)  # 训练序列：同一个种子下两个模型看到的完全相同
     net = DelayNet(layer_cls)

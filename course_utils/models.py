@@ -168,6 +168,9 @@ class RNNModel(nn.Module):
 
     def __init__(self, rnn_layer, vocab_size):
         super().__init__()
+        if rnn_layer.batch_first:  # forward 交给循环层的输入是时间步在前的
+            raise ValueError("rnn_layer has batch_first=True, but RNNModel feeds it inputs of "
+                             "shape (time steps, batch, features): build the layer without it")
         self.rnn, self.vocab_size = rnn_layer, vocab_size
         self.num_directions = 2 if rnn_layer.bidirectional else 1
         self.linear = nn.Linear(rnn_layer.hidden_size * self.num_directions, vocab_size)

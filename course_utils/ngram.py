@@ -16,8 +16,10 @@ from . import checks
 
 
 def ngrams(tokens, n):
-    """一个词元列表中所有的 n 元组（元组形式）。"""
+    """一个词元列表中所有的 n 元组（元组形式）；n 大于词元个数时没有 n 元组，返回 []。"""
     checks.positive_int("n", n)
+    if n > len(tokens):  # 不必切出 n 个空片段（n 很大时会耗尽内存）
+        return []
     return list(zip(*(tokens[i:] for i in range(n))))
 
 
@@ -30,6 +32,11 @@ def zipf_exponent(counts, min_rank=1, max_rank=None):
     """在排名 min_rank..max_rank（从 1 起，含两端）上用最小二乘拟合
     log n_i = -alpha log i + c，counts 须按从多到少排好；返回 (alpha, c)。"""
     counts = np.asarray(counts, dtype=float)
+    if not np.all(np.isfinite(counts)):
+        raise ValueError(f"counts must be finite, got {counts[~np.isfinite(counts)][:3].tolist()}")
+    checks.positive_int("min_rank", min_rank)
+    if max_rank is not None:
+        checks.positive_int("max_rank", max_rank)
     if np.any(counts <= 0):
         raise ValueError("counts must all be positive to take their logarithm")
     if np.any(np.diff(counts) > 0):
@@ -48,8 +55,10 @@ class LanguageModel:
 
     def perplexity(self, corpus):
         """从第 2 个词元起，每个词元的负对数概率的平均值取指数（第 1 个词元只作上下文，
-        所以一元、二元模型预测的是同一批词元，可以直接比较）。概率为 0 时困惑度为无穷大。"""
+        所以一元、二元模型预测的是同一批词元，可以直接比较）。概率为 0 时困惑度为无穷大。
+        文本里的每一种词元都必须在模型的词表（vocab_size 个词元）之内。"""
         corpus = list(corpus)
+        checks.vocab_size(self.vocab_size, corpus)
         if len(corpus) < 2:
             raise ValueError(f"need at least 2 tokens to score a prediction, got {len(corpus)}")
         nll = 0.0
@@ -75,7 +84,8 @@ class UnigramLM(LanguageModel):
     """P(w) = (c(w) + k) / (N + k V)：加 k 平滑的一元语法，不看上下文。"""
 
     def __init__(self, corpus, vocab_size, k=1.0):
-        self.vocab_size = checks.positive_int("vocab_size", vocab_size)
+        corpus = list(corpus)
+        self.vocab_size = checks.vocab_size(vocab_size, corpus)
         self.k = checks.nonnegative_number("k", k)
         self.counts = collections.Counter(corpus)
         self.total = sum(self.counts.values())
@@ -91,9 +101,10 @@ class BigramLM(LanguageModel):
     """P(w | v) = (c(v, w) + k) / (c(v, ·) + k V)：加 k 平滑；k = 0 就是最大似然估计。"""
 
     def __init__(self, corpus, vocab_size, k=1.0):
-        self.vocab_size = checks.positive_int("vocab_size", vocab_size)
+        corpus = list(corpus)
+        self.vocab_size = checks.vocab_size(vocab_size, corpus)
         self.k = checks.nonnegative_number("k", k)
-        self.pair_counts = collections.Counter(ngrams(list(corpus), 2))
+        self.pair_counts = collections.Counter(ngrams(corpus, 2))
         # 上下文的次数直接由词对数出来，这样每一行的概率之和恰好为 1
         self.context_counts = collections.Counter()
         for (v, _), count in self.pair_counts.items():
@@ -117,7 +128,7 @@ class InterpolatedLM(LanguageModel):
     二元语法的最大似然估计负责见过的搭配，一元语法给没见过的搭配留下合理的概率。"""
 
     def __init__(self, bigram, unigram, lam):
-        self.bigram, self.unigram = bigram, unigram
+        self.bigram, self.unigram, self.vocab_size = bigram, unigram, unigram.vocab_size
         self.lam = checks.probability("lam", lam)
 
     def prob(self, w, v):

@@ -28,10 +28,11 @@ def count_corpus(tokens):
 
 class Vocab:
     """词元与索引的双向映射。索引 0 是 '<unk>'，接着是预留词元，
-    再按出现次数从多到少排列出现至少 min_freq 次的词元。"""
+    再按出现次数从多到少排列出现至少 min_freq 次的词元（min_freq 为 0 或 1 时保留全部词元）。"""
     unk = 0
 
     def __init__(self, tokens=(), min_freq=0, reserved_tokens=()):
+        checks.nonnegative_number("min_freq", min_freq)
         checks.reserved_tokens("reserved_tokens", reserved_tokens, unk="<unk>")
         counter = count_corpus(list(tokens))
         # sorted() 是稳定排序：次数相同的词元保持第一次出现的先后顺序
@@ -77,6 +78,7 @@ def load_corpus_time_machine(max_tokens=None, token="char"):
 def read_jay_lyrics(max_chars=LYRICS_TRAIN_CHARS, whole_file=False):
     """歌词（换行变成空格）的前 max_chars 个字符，至多 20,000 个：后面是测试与验证文本。
     whole_file=True 时返回整个文件，只用于统计和读取那两段文本，不能用来训练。"""
+    checks.boolean("whole_file", whole_file)
     text = data.read_text("jay_lyrics").replace("\n", " ").replace("\r", " ")
     if whole_file:
         return text

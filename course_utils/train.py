@@ -103,29 +103,26 @@ def train_epoch(net, train_iter, updater, *, device, clip_theta):
         updater.step()
         loss_sum += loss.detach() * y.numel()
         num_tokens += y.numel()
+    if not norms:
+        raise ValueError("train_iter gave no minibatches: give a loader such as SeqDataLoader")
     seconds = time.perf_counter() - start
     grad_norm = torch.stack(norms).median().item()
     return exp_or_inf(loss_sum.item() / num_tokens), num_tokens / seconds, grad_norm
 
 
 def check_prefix(prefix, vocab):
-    """前缀非空，而且每个字都在词表里。"""
-    tokens = list(prefix)
-    if not tokens:
-        raise ValueError("the prefix is empty; give at least one character to start from")
-    missing = list(dict.fromkeys(t for t in tokens if t not in vocab.token_to_idx))
-    if missing:
-        raise ValueError(f"prefix {prefix!r} has characters outside the vocabulary: {missing}. "
-                         f"Use characters from the training text (vocab.idx_to_token).")
-    return tokens
+    """前缀非空，而且每个字都在词表里；返回前缀的词元列表。"""
+    return checks.prefix(prefix, vocab)
 
 
 @torch.no_grad()
 def predict(prefix, num_preds, net, vocab, *, device, temperature=0.0, generator=None):
     """接着 prefix 写 num_preds 个词元：先用前缀预热隐状态，再把每一步的预测喂回去。
-    temperature 为 0 时选概率最大的词元；大于 0 时从 softmax(logits / temperature) 中抽样。"""
+    temperature 为 0 时选概率最大的词元；不小于 1e-4 时从 softmax(logits / temperature) 中抽样。
+    num_preds 为 0 时只返回前缀。"""
     checks.nonnegative_int("num_preds", num_preds)
-    checks.nonnegative_number("temperature", temperature)
+    checks.temperature("temperature", temperature)
+    checks.net_and_device(net, len(vocab), device)
     tokens = check_prefix(prefix, vocab)
     with evaluating(net):
         state = net.begin_state(1, device)
@@ -150,9 +147,10 @@ def evaluate_perplexity(net, corpus, *, device, num_steps=35, batch_size=1, igno
     batch_size 段同时读（只有每段的开头从零状态开始），长文本上快得多。"""
     checks.positive_int("num_steps", num_steps)
     checks.positive_int("batch_size", batch_size)
-    if len(corpus) < batch_size + 1:
-        raise ValueError(f"need at least {batch_size + 1} tokens to score a prediction with "
-                         f"batch_size={batch_size}, got {len(corpus)}")
+    checks.device("device", device)
+    checks.token_ids("corpus", corpus, getattr(net, "vocab_size", None), min_len=batch_size + 1)
+    if ignore_index is not None:
+        checks.nonnegative_int("ignore_index", ignore_index)
     num_tokens = (len(corpus) - 1) // batch_size * batch_size  # 末尾凑不满一行的几个字不计
     X = torch.tensor(corpus[:num_tokens], device=device).reshape(batch_size, -1)
     Y = torch.tensor(corpus[1:num_tokens + 1], device=device).reshape(batch_size, -1)
@@ -236,26 +234,15 @@ class History:
         return out
 
 
-def check_train_args(vocab, *, num_epochs, clip_theta, prefixes, pred_period, valid_period, patience):
-    """train 的参数在第一步之前全部检查（而不是训练了若干个周期之后才报错）；返回 valid_period。"""
-    checks.positive_int("num_epochs", num_epochs)
-    checks.positive_int("pred_period", pred_period)
-    checks.positive_number("clip_theta", clip_theta)
-    if patience is not None:
-        checks.positive_int("patience", patience, hint="; None trains every epoch")
-    for prefix in prefixes:
-        check_prefix(prefix, vocab)
-    return checks.positive_int("valid_period", pred_period if valid_period is None else valid_period)
-
-
 def train(net, train_iter, vocab, updater, num_epochs, *, device, clip_theta, prefixes=(),
           pred_period=10, pred_len=50, valid_corpus=None, valid_period=None, valid_batch_size=1,
           ignore_index=None, patience=None, log=print, progress=None):
-    """训练至多 num_epochs 个迭代周期，返回 History。每 valid_period 个周期（默认同 pred_period）和最后一个
-    周期测一次验证困惑度；连续 patience 次验证没有新低时提前停止（早停）。每 pred_period 个周期打印续写。"""
-    valid_period = check_train_args(vocab, num_epochs=num_epochs, clip_theta=clip_theta,
-                                    prefixes=prefixes, pred_period=pred_period,
-                                    valid_period=valid_period, patience=patience)
+    """训练至多 num_epochs 个周期，返回 History；每 valid_period 个周期验证，连续 patience 次没有新低就早停。"""
+    valid_period = checks.training(  # 训练之前检查全部参数，而不是训练了几个周期之后才发现
+        net, train_iter, vocab, updater, num_epochs, device=device, clip_theta=clip_theta,
+        prefixes=prefixes, pred_period=pred_period, pred_len=pred_len, valid_corpus=valid_corpus,
+        valid_period=valid_period, valid_batch_size=valid_batch_size, ignore_index=ignore_index,
+        patience=patience, log=log, progress=progress)
     history, epochs = History(), range(1, num_epochs + 1)
     bar = progress_bar(epochs) if (IN_NOTEBOOK if progress is None else progress) else None
     for epoch in bar or epochs:
@@ -267,14 +254,13 @@ def train(net, train_iter, vocab, updater, num_epochs, *, device, clip_theta, pr
             history.record_valid(epoch, net, evaluate_perplexity(
                 net, valid_corpus, device=device, batch_size=valid_batch_size,
                 ignore_index=ignore_index))
-        stop = history.stalled(patience)
         if bar:
             bar.comment = f"困惑度 {format_perplexity(ppl)}"
-        if epoch % pred_period == 0 or epoch == num_epochs or stop:
+        if epoch % pred_period == 0 or epoch == num_epochs or history.stalled(patience):
             history.samples[epoch] = [predict(p, pred_len, net, vocab, device=device)
                                       for p in prefixes]
             if log:
                 history.log(epoch, log)
-        if stop:
+        if history.stalled(patience):
             break
     return history

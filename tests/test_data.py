@@ -4,12 +4,14 @@ and mirror paths written every way a user might."""
 import functools
 import http.server
 import os
+import shutil
 import signal
 import stat
 import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ TM = data.DATASETS["time_machine"]
 def originals(tmp_path_factory):
     """A folder with verified copies of both files (the mirror the tests hand out)."""
     folder = tmp_path_factory.mktemp("originals")
-    for name, (_, fname, _, _) in data.DATASETS.items():
+    for name, (_, fname, *_) in data.DATASETS.items():
         (folder / fname).write_bytes(data.read_bytes(name))
     return folder
 
@@ -106,7 +108,7 @@ def test_parallel_readers_never_crash_and_leave_a_correct_cache(state, cache, mi
     env = {**os.environ, data.CACHE_ENV: str(cache), data.MIRROR_ENV: str(originals)}
     for round_ in range(rounds):
         cache.mkdir(exist_ok=True)
-        for _, fname, _, _ in data.DATASETS.values():
+        for _, fname, *_ in data.DATASETS.values():
             good = (originals / fname).read_bytes()
             target = cache / fname
             if state == "empty":
@@ -121,7 +123,7 @@ def test_parallel_readers_never_crash_and_leave_a_correct_cache(state, cache, mi
                  for _ in range(processes)]
         failures = [p.stderr.read() for p in procs if p.wait() != 0]
         assert not failures, f"round {round_}, {state} cache: {failures[0][-2000:]}"
-        for name, (_, fname, digest, _) in data.DATASETS.items():
+        for name, (_, fname, digest, *_) in data.DATASETS.items():
             assert data.sha256(cache / fname) == digest, (round_, state, fname)
         assert not list(cache.glob("*.part"))
 
@@ -169,6 +171,24 @@ class Server(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
         time.sleep(3)
+
+    def oversized(self, announce):
+        """The file, then more of it, up to 20 MB (a bounded stand-in for an endless body)."""
+        self.send_response(200)
+        if announce:
+            self.send_header("Content-Length", str(1_500_000_000))
+        self.end_headers()
+        try:
+            for _ in range(20_000_000 // len(self.body)):
+                self.wfile.write(self.body)
+        except OSError:
+            return
+
+    def route_endless(self):
+        self.oversized(announce=False)
+
+    def route_huge(self):
+        self.oversized(announce=True)
 
     def route_trickle(self):
         self.send_response(200)
@@ -237,6 +257,120 @@ def test_a_trickling_server_is_stopped_by_the_overall_limit(from_server, cache):
     assert not list(cache.glob("*.part"))
 
 
+@pytest.mark.parametrize("route,why", [
+    ("endless", "sends more than the 178,979 bytes the file has"),
+    ("huge", "announces 1,500,000,000 bytes but timemachine.txt has 178,979"),
+])
+def test_a_body_longer_than_the_file_is_refused_at_the_known_size(from_server, cache, route, why):
+    url = from_server(route)
+    start = time.monotonic()
+    tracemalloc.start()
+    try:
+        with pytest.raises(data.DataError, match=why) as err:
+            data.download("time_machine")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert url in str(err.value) and data.MIRROR_ENV in str(err.value)
+    assert time.monotonic() - start < 5 and peak < 5_000_000  # 20 MB were on offer
+    assert not list(cache.glob("*.part")) and not (cache / TM[1]).exists()
+
+
+def test_a_mirror_file_longer_than_the_dataset_is_refused_at_the_known_size(cache, originals,
+                                                                            tmp_path, monkeypatch):
+    bad = tmp_path / "long-mirror"
+    bad.mkdir()
+    with open(bad / TM[1], "wb") as f:
+        f.write((originals / TM[1]).read_bytes())
+        f.truncate(1_500_000_000)  # sparse: 1.5 GB to read, no disk used
+    monkeypatch.setenv(data.MIRROR_ENV, str(bad))
+    start = time.monotonic()
+    with pytest.raises(data.DataError, match=f"{bad / TM[1]} sends more than the 178,979 bytes"):
+        data.download("time_machine")
+    assert time.monotonic() - start < 5 and not list(cache.glob("*.part"))
+
+
+def test_a_cached_file_of_the_wrong_size_is_replaced_without_being_read(cache, mirror, monkeypatch):
+    cache.mkdir()
+    with open(cache / TM[1], "wb") as f:
+        f.truncate(1_500_000_000)  # a 1.5 GB file where the book should be (sparse)
+    read = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self) or original(self))
+    assert data.sha256(data.download("time_machine")) == TM[2]
+    assert cache / TM[1] not in read
+
+
+def test_a_corrupt_cache_without_network_names_the_corrupt_file(cache, monkeypatch):
+    monkeypatch.delenv(data.MIRROR_ENV, raising=False)
+    monkeypatch.setitem(data.DATASETS, "time_machine", ("http://127.0.0.1:9/x", *TM[1:]))
+    cache.mkdir()
+    (cache / TM[1]).write_bytes(b"half a book")
+    with pytest.raises(data.DataError) as err:
+        data.download("time_machine")
+    message = str(err.value)
+    assert f"the cached copy {cache / TM[1]} is corrupt or incomplete" in message
+    assert "http://127.0.0.1:9/x" in message and data.MIRROR_ENV in message
+    assert (cache / TM[1]).read_bytes() == b"half a book" and not list(cache.glob("*.part"))
+
+
+def test_a_cache_path_that_is_a_folder_is_explained(cache, mirror):
+    (cache / TM[1]).mkdir(parents=True)
+    with pytest.raises(data.DataError, match=f"the cache path {cache / TM[1]} is a folder, not a "
+                                             f"file; remove or rename that folder"):
+        data.read_text("time_machine")
+
+
+def test_a_cache_variable_naming_a_file_is_explained(tmp_path, monkeypatch, originals):
+    afile = tmp_path / "not-a-folder"
+    afile.write_text("x")
+    monkeypatch.setenv(data.MIRROR_ENV, str(originals))
+    for value in (afile, afile / "below"):
+        monkeypatch.setenv(data.CACHE_ENV, str(value))
+        with pytest.raises(data.DataError, match=f"{afile}.*set {data.CACHE_ENV} to a folder"):
+            data.download("time_machine")
+
+
+def test_a_full_disk_is_explained_and_leaves_the_cache_as_it_was(cache, mirror, monkeypatch):
+    cache.mkdir()
+    (cache / TM[1]).write_bytes(b"an old, truncated copy")
+    original = os.fdopen
+
+    class FullDisk:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, block):
+            raise OSError(28, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+    monkeypatch.setattr(data.os, "fdopen", lambda fd, mode: FullDisk(original(fd, mode)))
+    with pytest.raises(data.DataError, match="could not write to the data cache.*No space left "
+                                             f"on device.*set {data.CACHE_ENV} to another folder"):
+        data.download("time_machine")
+    assert (cache / TM[1]).read_bytes() == b"an old, truncated copy"
+    assert not list(cache.glob("*.part"))
+
+
+def test_an_unreadable_mirror_file_is_explained(cache, mirror, monkeypatch):
+    # (root may read anything, so the refusal is simulated where the mirror's file is opened)
+    import builtins
+
+    def refuse(path, *args, **kwargs):
+        if Path(path) == mirror / TM[1]:
+            raise PermissionError(13, "Permission denied", str(path))
+        return builtins.open(path, *args, **kwargs)
+    monkeypatch.setattr(data, "open", refuse, raising=False)
+    with pytest.raises(data.DataError, match=f"cannot read the mirror's file {mirror / TM[1]} "
+                                             f"\\(PermissionError.*make it readable by you"):
+        data.download("time_machine")
+    assert not list(cache.glob("*.part"))
+
+
 def test_no_network_and_no_mirror_names_the_variable(cache, monkeypatch):
     monkeypatch.delenv(data.MIRROR_ENV, raising=False)
     monkeypatch.setitem(data.DATASETS, "time_machine", ("http://127.0.0.1:9/x", *TM[1:]))
@@ -260,6 +394,48 @@ def test_sigterm_during_a_download_leaves_no_partial_file(server, cache):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 128 + signal.SIGTERM
     assert not list(cache.glob("*.part"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_a_copy_killed_with_sigkill_leaves_a_part_that_the_next_warm_read_removes(
+        server, cache, originals, monkeypatch):
+    script = ("from course_utils import data\n"
+              f"data.DATASETS['time_machine'] = ('{server}/trickle',) + data.DATASETS['time_machine'][1:]\n"
+              "data.download('time_machine')\n")
+    env = {k: v for k, v in os.environ.items() if k != data.MIRROR_ENV}
+    env[data.CACHE_ENV] = str(cache)
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=ROOT)
+    deadline = time.monotonic() + 20
+    while not list(cache.glob("*.part")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    parts = list(cache.glob("*.part"))
+    assert parts, "the download never started"
+    proc.kill()  # SIGKILL: no chance to clean up
+    proc.wait(timeout=20)
+    assert all(p.exists() for p in parts)
+    shutil.copy(originals / TM[1], cache / TM[1])  # a warm cache: nothing to fetch
+    monkeypatch.setenv(data.MIRROR_ENV, str(cache / "no-such-folder"))
+    assert data.read_text("time_machine").startswith("The Time Machine")
+    assert not any(p.exists() for p in parts)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX process ids")
+def test_a_part_of_a_live_process_is_kept_and_of_an_ended_one_removed(cache, mirror):
+    cache.mkdir()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    try:
+        keep = cache / f"{TM[1]}.{data.HOST_TAG}.{live.pid}.0badcafe.part"
+        gone = cache / f"{TM[1]}.{data.HOST_TAG}.{ended.pid}.0badcafe.part"
+        elsewhere = cache / f"{TM[1]}.0ther0ne.{ended.pid}.0badcafe.part"  # another host's
+        for part in (keep, gone, elsewhere):
+            part.write_bytes(b"x")
+        data.download("time_machine")
+        assert keep.exists() and not gone.exists() and elsewhere.exists()
+    finally:
+        live.kill()
+        live.wait()
 
 
 def test_partial_files_of_killed_processes_are_removed_once_stale(cache, mirror):

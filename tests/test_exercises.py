@@ -19,7 +19,11 @@ def small_rnn(runs):
 def test_lyrics_cuts_the_scored_texts_and_keeps_the_training_text(runs):
     corpus, vocab, valid, test = runs.lyrics()
     assert len(valid) == len(test) == 300
-    assert len(corpus) == 2000 and runs.lyrics() is runs.lyrics()  # read once per page
+    assert len(corpus) == 2000
+    hits = exercises._read_lyrics.cache_info().hits
+    again = runs.lyrics()  # read once per page, but a fresh copy for every caller
+    assert exercises._read_lyrics.cache_info().hits == hits + 1
+    assert again[0] == corpus and again[0] is not corpus and again[1] is not vocab
     full = exercises.LyricsRuns(max_chars=2000, batch_size=8, num_steps=10, device=torch.device("cpu"))
     assert len(full.lyrics()[2]) > 300
 

@@ -25,7 +25,6 @@ NOT_TAUGHT = {
     "train.History": "the record a run keeps; chapter 5 says what it holds and imports it",
     "train.exp_or_inf": "math.exp returning inf instead of raising OverflowError",
     "train.check_prefix": "input checking with a clear error; chapter 5 says what it rejects",
-    "train.check_train_args": "input checking before the first step; chapter 5 says what it rejects",
     "train.evaluating": "switches an nn.Module to eval mode (dropout off) and back; taught with dropout",
 }
 

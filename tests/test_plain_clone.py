@@ -50,7 +50,7 @@ def network(tmp_path):
     """A local server holding both data files, as the canonical hosts do; counts requests."""
     folder = tmp_path / "served"
     folder.mkdir()
-    for name, (url, fname, _, _) in data.DATASETS.items():
+    for name, (url, fname, *_) in data.DATASETS.items():
         (folder / urlsplit(url).path.rsplit("/", 1)[1]).write_bytes(data.read_bytes(name))
     requests = []
 

@@ -282,7 +282,7 @@ def test_evaluating_in_several_streams_matches_separate_passes():
               for row in rows)
     together = train.evaluate_perplexity(net, corpus, device=CPU, num_steps=7, batch_size=3)
     assert together == pytest.approx(math.exp(nll / 60), rel=1e-5)
-    with pytest.raises(ValueError, match="at least 4 tokens.*batch_size=3"):
+    with pytest.raises(ValueError, match="at least 4 tokens"):
         train.evaluate_perplexity(net, corpus[:3], device=CPU, batch_size=3)
 
 
