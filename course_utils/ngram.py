@@ -51,23 +51,31 @@ def zipf_exponent(counts, min_rank=1, max_rank=None):
 
 
 class LanguageModel:
-    """计数语言模型的共同部分：prob(w, v) 是看到前一个词元 v 之后下一个是 w 的概率。"""
+    """计数语言模型的共同部分：prob(w, v) 是看到上下文 v 之后下一个是 w 的概率；
+    context(corpus, i) 给出预测第 i 个词元时看的上下文（二元语法：前一个词元）。"""
 
-    def perplexity(self, corpus):
+    def context(self, corpus, i):
+        return corpus[i - 1]
+
+    def perplexity(self, corpus, ignore_index=None):
         """从第 2 个词元起，每个词元的负对数概率的平均值取指数（第 1 个词元只作上下文，
-        所以一元、二元模型预测的是同一批词元，可以直接比较）。概率为 0 时困惑度为无穷大。
-        文本里的每一种词元都必须在模型的词表（vocab_size 个词元）之内。"""
+        所以各个模型预测的是同一批词元，可以直接比较）。标签等于 ignore_index 的位置不计入平均。
+        概率为 0 时困惑度为无穷大。文本里的每一种词元都必须在模型的词表（vocab_size 个词元）之内。"""
         corpus = list(corpus)
         checks.vocab_size(self.vocab_size, corpus)
         if len(corpus) < 2:
             raise ValueError(f"need at least 2 tokens to score a prediction, got {len(corpus)}")
-        nll = 0.0
-        for v, w in zip(corpus, corpus[1:]):
-            p = self.prob(w, v)
+        nll, count = 0.0, 0
+        for i in range(1, len(corpus)):
+            if corpus[i] == ignore_index:
+                continue
+            p = self.prob(corpus[i], self.context(corpus, i))
             if p == 0.0:
                 return math.inf
-            nll -= math.log(p)
-        return math.exp(nll / (len(corpus) - 1))
+            nll, count = nll - math.log(p), count + 1
+        if count == 0:
+            raise ValueError(f"every target equals ignore_index={ignore_index}: nothing to score")
+        return math.exp(nll / count)
 
 
 class UniformLM(LanguageModel):
@@ -139,36 +147,86 @@ class InterpolatedLM(LanguageModel):
         return self.lam * self.bigram.pair_counts[(v, w)] / context + (1 - self.lam) * p_unigram
 
 
-def select(candidates, valid_corpus):
+class KneserNeyLM(LanguageModel):
+    """插值的 Kneser–Ney 平滑 n 元语法（第 11 章）。每一阶都从次数里减去折扣 discount，省下的概率
+    按低一阶的分布分给所有词元；低阶不用普通次数，而用“接续次数”：w 跟在多少种不同的词元后面出现过。"""
+
+    def __init__(self, corpus, vocab_size, n, discount=0.75):
+        self.vocab_size = checks.positive_int("vocab_size", vocab_size)
+        self.n = checks.positive_int("n", n)
+        self.discount = checks.probability("discount", discount)
+        corpus = list(corpus)
+        grams = [collections.Counter(ngrams(corpus, k)) for k in range(1, n + 1)]
+        # 第 k 阶（k + 1 元组）的次数表：最高阶是普通次数，其余是接续次数
+        self.counts = [collections.Counter(g[1:] for g in grams[k + 1]) for k in range(n - 1)]
+        self.counts.append(grams[n - 1])
+        self.totals = [collections.Counter() for _ in range(n)]  # 每个上文之后的次数之和
+        self.types = [collections.Counter() for _ in range(n)]   # 每个上文之后出现过几种词元
+        for k, table in enumerate(self.counts):
+            for gram, count in table.items():
+                self.totals[k][gram[:-1]] += count
+                self.types[k][gram[:-1]] += 1
+
+    def with_discount(self, discount):
+        """同样的计数、另一个折扣（不重新计数）。"""
+        other = copy.copy(self)
+        other.discount = checks.probability("discount", discount)
+        return other
+
+    def context(self, corpus, i):
+        return tuple(corpus[max(0, i - self.n + 1):i])
+
+    def prob(self, w, context):
+        p = 1 / self.vocab_size  # 从均匀分布出发，逐阶加上更长的上文
+        for k in range(self.n):
+            history = tuple(context[len(context) - k:]) if k else ()
+            total = self.totals[k][history] if len(history) == k else 0
+            if total == 0:  # 没见过的上文：更长的上文也不可能见过
+                break
+            kept = max(self.counts[k][history + (w,)] - self.discount, 0) / total
+            p = kept + self.discount * self.types[k][history] / total * p
+        return p
+
+
+def select(candidates, valid_corpus, ignore_index=None):
     """在验证文本上给每个候选模型打分；返回（困惑度最低的候选的名字, {名字: 验证困惑度}）。"""
     if not candidates:
         raise ValueError("candidates is empty; give at least one model to compare")
-    scores = {name: lm.perplexity(valid_corpus) for name, lm in candidates.items()}
+    scores = {name: lm.perplexity(valid_corpus, ignore_index) for name, lm in candidates.items()}
     return min(scores, key=scores.get), scores
 
 
-def select_k(train_corpus, valid_corpus, vocab_size, ks):
+def select_k(train_corpus, valid_corpus, vocab_size, ks, ignore_index=None):
     """对 ks 中的每个 k 在 train_corpus 上拟合 BigramLM、在 valid_corpus 上打分。
     返回（验证困惑度最低的 k, {k: 验证困惑度}）。"""
     if not ks:
         raise ValueError("ks is empty; give at least one smoothing constant to try")
     counts = BigramLM(train_corpus, vocab_size, k=0)
-    return select({k: counts.with_k(k) for k in ks}, valid_corpus)
+    return select({k: counts.with_k(k) for k in ks}, valid_corpus, ignore_index)
 
 
-def fit_baselines(train_corpus, valid_corpus, vocab_size, ks, lams):
+def fit_baselines(train_corpus, valid_corpus, vocab_size, ks, lams, ignore_index=None):
     """四个基线，超参数都在验证文本上选出：{名字: (模型, 选出的超参数, 验证困惑度)}。
-    ks 是一元、二元语法的平滑常数候选，lams 是插值系数 λ 的候选。"""
+    ks 是一元、二元语法的平滑常数候选，lams 是插值系数 λ 的候选；ignore_index 的标签不计分。"""
     bigram_counts = BigramLM(train_corpus, vocab_size, k=0)
     uniform = UniformLM(vocab_size)
-    out = {"uniform": (uniform, {}, uniform.perplexity(valid_corpus))}
-    k, scores = select({k: UnigramLM(train_corpus, vocab_size, k) for k in ks}, valid_corpus)
-    unigram = UnigramLM(train_corpus, vocab_size, k)
-    out["unigram"] = (unigram, {"k": k}, scores[k])
-    k, scores = select({k: bigram_counts.with_k(k) for k in ks}, valid_corpus)
+    out = {"uniform": (uniform, {}, uniform.perplexity(valid_corpus, ignore_index))}
+    k, scores = select({k: UnigramLM(train_corpus, vocab_size, k) for k in ks}, valid_corpus,
+                       ignore_index)
+    out["unigram"] = (UnigramLM(train_corpus, vocab_size, k), {"k": k}, scores[k])
+    k, scores = select({k: bigram_counts.with_k(k) for k in ks}, valid_corpus, ignore_index)
     out["bigram"] = (bigram_counts.with_k(k), {"k": k}, scores[k])
     grid = {(lam, k): InterpolatedLM(bigram_counts, UnigramLM(train_corpus, vocab_size, k), lam)
             for lam in lams for k in ks}
-    best, scores = select(grid, valid_corpus)
+    best, scores = select(grid, valid_corpus, ignore_index)
     out["interpolated"] = (grid[best], {"lam": best[0], "k": best[1]}, scores[best])
     return out
+
+
+def fit_kneser_ney(train_corpus, valid_corpus, vocab_size, orders, discounts, ignore_index=None):
+    """对每个阶数 n（orders）和折扣（discounts）拟合 KneserNeyLM，在验证文本上选出最好的一个：
+    返回（模型, {"n": n, "discount": d}, 验证困惑度, {(n, d): 验证困惑度}）。"""
+    counted = {n: KneserNeyLM(train_corpus, vocab_size, n) for n in orders}
+    grid = {(n, d): counted[n].with_discount(d) for n in orders for d in discounts}
+    best, scores = select(grid, valid_corpus, ignore_index)
+    return grid[best], {"n": best[0], "discount": best[1]}, scores[best], scores

@@ -1,4 +1,6 @@
+import collections
 import math
+import random
 
 import numpy as np
 import pytest
@@ -143,3 +145,54 @@ def test_fit_baselines_chooses_on_validation_and_the_interpolation_wins_on_mixed
             assert other.perplexity(valid) >= scores["interpolated"] - 1e-12
     assert scores["interpolated"] < min(scores["bigram"], scores["unigram"]) < scores["uniform"]
     assert chosen["lam"] in (0.1, 0.5, 0.9) and chosen["k"] in (0.01, 0.1, 1.0)
+
+
+def reference_kneser_ney(train, vocab_size, n, d):
+    """Interpolated Kneser-Ney written out another way: recursion over orders with its own tables."""
+    raw = collections.Counter(tuple(train[i:i + n]) for i in range(len(train) - n + 1))
+    tables = {n: raw}
+    for k in range(n - 1, 0, -1):  # continuation counts of the order below
+        tables[k] = collections.Counter(g[1:] for g in
+                                        collections.Counter(tuple(train[i:i + k + 1])
+                                                            for i in range(len(train) - k)))
+
+    def prob(w, ctx, k=n):
+        if k == 0:
+            return 1 / vocab_size
+        h = tuple(ctx[len(ctx) - (k - 1):]) if k > 1 else ()
+        lower = prob(w, ctx, k - 1)
+        if len(h) < k - 1:
+            return lower
+        followers = {g: c for g, c in tables[k].items() if g[:-1] == h}
+        total = sum(followers.values())
+        if total == 0:
+            return lower
+        return max(followers.get(h + (w,), 0) - d, 0) / total + d * len(followers) / total * lower
+    return prob
+
+
+def test_kneser_ney_sums_to_one_and_matches_a_reference():
+    rng = random.Random(0)
+    train = [rng.randrange(1, 6) for _ in range(400)] + [1, 2, 3, 4, 5] * 20
+    for n in (1, 2, 3, 4):
+        lm = ngram.KneserNeyLM(train, 7, n, 0.7)
+        ref = reference_kneser_ney(train, 7, n, 0.7)
+        for ctx in [(), (1,), (2, 3), (1, 2, 3), (5, 5, 5), (0, 6, 0)]:
+            assert sum(lm.prob(w, ctx) for w in range(7)) == pytest.approx(1.0, abs=1e-12)
+            for w in range(7):
+                assert lm.prob(w, ctx) == pytest.approx(ref(w, ctx), rel=1e-12)
+    test = [rng.randrange(1, 6) for _ in range(200)]
+    lm = ngram.KneserNeyLM(train, 7, 3, 0.7)
+    assert lm.with_discount(0.9).perplexity(test) != lm.perplexity(test)
+    chosen, settings, valid, scores = ngram.fit_kneser_ney(train, test, 7, [1, 2, 3], [0.5, 0.9])
+    assert valid == min(scores.values()) and (settings["n"], settings["discount"]) in scores
+
+
+def test_counting_models_can_leave_unknown_targets_out():
+    train, valid = [1, 2, 1, 2, 1, 3], [1, 2, 0, 2, 1]
+    lm = ngram.BigramLM(train, 4, k=1.0)
+    known = [(1, 2), (0, 2), (2, 1)]  # the pair whose target is 0 (<unk>) is left out
+    expected = math.exp(-sum(math.log(lm.prob(w, v)) for v, w in known) / 3)
+    assert lm.perplexity(valid, ignore_index=0) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="nothing to score"):
+        lm.perplexity([1, 0, 0], ignore_index=0)
