@@ -187,6 +187,23 @@ class RNNModel(nn.Module):
         return torch.zeros(shape, device=device)
 
 
+class EmbeddingRNNModel(RNNModel):
+    """第 9 章的语言模型：嵌入层代替独热向量（嵌入维度就是循环层的 input_size），
+    循环层的输入和输出上各有一层暂退（dropout）；评估与生成时暂退自动关闭。"""
+
+    def __init__(self, rnn_layer, vocab_size, *, dropout=0.0):
+        super().__init__(rnn_layer, vocab_size)
+        if not 0 <= checks.probability("dropout", dropout) < 1:
+            raise ValueError("dropout must be below 1 (1 would drop every value); use 0 for none")
+        self.embedding = nn.Embedding(vocab_size, rnn_layer.input_size)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, inputs, state):
+        X = self.dropout(self.embedding(inputs.T))  # （时间步数, 批量大小, 嵌入维度）
+        Y, state = self.rnn(X, state)
+        return self.linear(self.dropout(Y).reshape(-1, Y.shape[-1])), state
+
+
 def count_parameters(net):
     """模型参数的总个数。"""
     return sum(p.numel() for p in net.parameters())
