@@ -147,25 +147,30 @@ class InterpolatedLM(LanguageModel):
         return self.lam * self.bigram.pair_counts[(v, w)] / context + (1 - self.lam) * p_unigram
 
 
+def continuation_tables(corpus, n):
+    """Kneser–Ney 平滑的次数表，第 k 阶（k + 1 元组）一张：最高阶是普通次数，低阶是接续次数
+    （w 跟在多少种不同的上文后面）。返回（次数, 每个上文之后的次数之和, 每个上文之后的词元种数）。"""
+    corpus = list(corpus)
+    grams = [collections.Counter(ngrams(corpus, k)) for k in range(1, n + 1)]
+    counts = [collections.Counter(g[1:] for g in grams[k + 1]) for k in range(n - 1)] + [grams[-1]]
+    totals = [collections.Counter() for _ in range(n)]
+    types = [collections.Counter() for _ in range(n)]
+    for k, table in enumerate(counts):
+        for gram, count in table.items():
+            totals[k][gram[:-1]] += count
+            types[k][gram[:-1]] += 1
+    return counts, totals, types
+
+
 class KneserNeyLM(LanguageModel):
-    """插值的 Kneser–Ney 平滑 n 元语法（第 11 章）。每一阶都从次数里减去折扣 discount，省下的概率
-    按低一阶的分布分给所有词元；低阶不用普通次数，而用“接续次数”：w 跟在多少种不同的词元后面出现过。"""
+    """插值的 Kneser–Ney 平滑 n 元语法（第 3.1 节）：每一阶都从次数里减去折扣 discount，
+    省下的概率按低一阶的分布分给所有词元；最低一阶之下是均匀分布。"""
 
     def __init__(self, corpus, vocab_size, n, discount=0.75):
         self.vocab_size = checks.positive_int("vocab_size", vocab_size)
         self.n = checks.positive_int("n", n)
         self.discount = checks.probability("discount", discount)
-        corpus = list(corpus)
-        grams = [collections.Counter(ngrams(corpus, k)) for k in range(1, n + 1)]
-        # 第 k 阶（k + 1 元组）的次数表：最高阶是普通次数，其余是接续次数
-        self.counts = [collections.Counter(g[1:] for g in grams[k + 1]) for k in range(n - 1)]
-        self.counts.append(grams[n - 1])
-        self.totals = [collections.Counter() for _ in range(n)]  # 每个上文之后的次数之和
-        self.types = [collections.Counter() for _ in range(n)]   # 每个上文之后出现过几种词元
-        for k, table in enumerate(self.counts):
-            for gram, count in table.items():
-                self.totals[k][gram[:-1]] += count
-                self.types[k][gram[:-1]] += 1
+        self.counts, self.totals, self.types = continuation_tables(corpus, n)
 
     def with_discount(self, discount):
         """同样的计数、另一个折扣（不重新计数）。"""

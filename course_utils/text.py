@@ -75,6 +75,16 @@ def load_corpus_time_machine(max_tokens=None, token="char"):
     return corpus[:max_tokens], vocab
 
 
+TIME_MACHINE_SPLIT = (0.81, 0.9)  # 前 81% 训练，81%–90% 验证，最后 10% 测试（第 3 章）
+
+
+def time_machine_splits():
+    """《时间机器》的字符切成（训练文本, 验证文本, 测试文本, 词表）三段，比例见 TIME_MACHINE_SPLIT。"""
+    corpus, vocab = load_corpus_time_machine()
+    a, b = (int(share * len(corpus)) for share in TIME_MACHINE_SPLIT)
+    return corpus[:a], corpus[a:b], corpus[b:], vocab
+
+
 def read_jay_lyrics(max_chars=LYRICS_TRAIN_CHARS, whole_file=False):
     """歌词（换行变成空格）的前 max_chars 个字符，至多 20,000 个：后面是测试与验证文本。
     whole_file=True 时返回整个文件，只用于统计和读取那两段文本，不能用来训练。"""
