@@ -40,6 +40,7 @@ NOT_PROSE = [
     re.compile(r"\]\([^)]*\)"),               # link targets
     re.compile(r"\*\*\d+\.\d+\*\*"),          # exercise numbers in the answers
     re.compile(r"(练习|第|节|章)\s*\d+\.\d+"),  # "练习 5.2", "第 8.5 节"
+    re.compile(r"^# \d+\.\d+ ", re.M),       # a section page's title: "# 4.1 通过时间反向传播"
 ]
 EXERCISES = re.compile(r"^## 练习.*", re.S | re.M)  # a chapter's exercise list, to the cell's end
 QUESTION = re.compile(r"\s*\*\*\d+\.\d+\*\*")    # a question of the answers page
