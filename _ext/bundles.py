@@ -60,8 +60,14 @@ def build_wheel(srcdir, outdir):
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as build:
+        source = Path(build) / "source"  # a copy: setuptools leaves build/ and *.egg-info beside its input
+        source.mkdir()
+        for name in ("pyproject.toml", "LICENSE"):
+            shutil.copy(Path(srcdir) / name, source / name)
+        shutil.copytree(Path(srcdir) / "course_utils", source / "course_utils",
+                        ignore=shutil.ignore_patterns("__pycache__", ".staging-*"))
         proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                               "--no-build-isolation", "-w", build, str(srcdir)],
+                               "--no-build-isolation", "-w", build, str(source)],
                               capture_output=True, text=True)
         wheels = list(Path(build).glob("course_utils-*.whl"))
         if proc.returncode != 0 or len(wheels) != 1:

@@ -184,8 +184,9 @@ def alone(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "venv", str(tmp / "venv")], check=True)
     python = tmp / "venv" / ("Scripts" if os.name == "nt" else "bin") / "python"
     # PIP_RETRIES: this machine reaches no index but its local one; without it pip waits for each
-    # package on the PyTorch index the README names. A reader's machine needs nothing of this.
-    env = clean_env(COURSE_DATA_DIR=str(tmp / "cache"), PIP_RETRIES="0")
+    # package on the PyTorch index the README names. PIP_COMPILE=0: no bytecode for all of torch
+    # up front (imports write what they use). A reader's machine needs neither.
+    env = clean_env(COURSE_DATA_DIR=str(tmp / "cache"), PIP_RETRIES="0", PIP_COMPILE="0")
 
     def unzip(name):
         folder = tmp / "pages" / Path(name).stem
