@@ -1,15 +1,18 @@
-"""How long the README's test command takes, in its parts, against the CI budget.
+"""How long CI (`bash .ci/run` on a clean clone) takes, in its parts, against the CI budget.
 
-    python bench/ci_budget.py              # notebooks (quick mode), then tests/ (site included)
-    python bench/ci_budget.py --no-site    # tests/ without tests/test_site.py, plus a site build
-                                           # into a temporary folder (leaves _build/ alone)
+    python bench/ci_budget.py            # a fresh clone of HEAD beside ../shared, as CI sees it
+    python bench/ci_budget.py --keep     # and keep the clone (its path is printed)
 
-The notebooks run the way `make test` runs them (pytest-xdist, one notebook per worker);
-the time of each notebook is the sum of its cells' times from pytest's JUnit XML report.
-Budgets (2 cores, after install): notebooks <= 60 s, everything <= 180 s.
+Parts: the locked environment (`make venv`: a new .venv from requirements.txt), then the rest
+of `.ci/run` (the browser step and the README's test command `make test`), with the test
+command's JUnit report summed per test module (the install test builds one fresh environment
+and runs every page opened alone; the site test builds the site once and checks it in a browser).
+Budget: at most 300 s on 2 cores from a clean clone.
 """
 import argparse
 import collections
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,18 +21,17 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_BUDGET_S, TOTAL_BUDGET_S = 60, 180
+TOTAL_BUDGET_S = 300
 
 
-def timed(cmd):
-    """Run a command in the repository root; (exit code, wall seconds)."""
+def timed(cmd, cwd, env):
     start = time.perf_counter()
-    code = subprocess.run(cmd, cwd=ROOT).returncode
+    code = subprocess.run(cmd, cwd=cwd, env=env).returncode
     return code, time.perf_counter() - start
 
 
 def per_file_seconds(junit_xml):
-    """Sum of test times per notebook / per test module, slowest first."""
+    """Sum of test times per test module (or notebook), slowest first."""
     totals = collections.Counter()
     for case in ET.parse(junit_xml).getroot().iter("testcase"):
         name = case.get("classname", "")
@@ -38,43 +40,38 @@ def per_file_seconds(junit_xml):
     return totals.most_common()
 
 
-def pytest(args, workers, junit):
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", str(workers),
-            "--dist", "loadfile", f"--junitxml={junit}", *args]
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (as make test)")
-    p.add_argument("--no-site", action="store_true",
-                   help="skip tests/test_site.py; time a site build into a temporary folder instead")
+    p.add_argument("--keep", action="store_true", help="keep the clone")
     args = p.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="ci-budget-"))
+    clone = tmp / "course"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    shared = ROOT.parent / "shared"
+    if shared.is_dir():
+        (tmp / "shared").symlink_to(shared.resolve())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COURSE_", "VIRTUAL_ENV"))}
+    env.update(CI="true", PYTEST_ADDOPTS=f"--junitxml={tmp / 'ci.xml'}")
     rows, failed = [], False
-    with tempfile.TemporaryDirectory() as tmp:
-        code, nb_s = timed(pytest(["--nbval-lax", "chapters"], args.workers, f"{tmp}/nb.xml"))
-        failed |= code != 0
-        rows.append(("notebooks (nbval, quick mode)", nb_s, NOTEBOOK_BUDGET_S))
-        per_nb = per_file_seconds(f"{tmp}/nb.xml") if Path(f"{tmp}/nb.xml").exists() else []
-        extra = ["--deselect", "tests/test_site.py"] if args.no_site else []
-        code, unit_s = timed(pytest(["tests", *extra], args.workers, f"{tmp}/unit.xml"))
-        failed |= code != 0
-        rows.append(("tests/" + (" without test_site.py" if args.no_site else ""), unit_s, None))
-        per_test = per_file_seconds(f"{tmp}/unit.xml") if Path(f"{tmp}/unit.xml").exists() else []
-        if args.no_site:
-            jb = Path(sys.executable).with_name("jupyter-book")
-            code, site_s = timed([str(jb), "build", ".", "--all", "-W", "-n", "--keep-going",
-                                  "--path-output", f"{tmp}/site", "-q"])
-            failed |= code != 0
-            rows.append(("site build (jupyter-book -W)", site_s, None))
-    total = sum(seconds for _, seconds, _ in rows)
-    rows.append(("total", total, TOTAL_BUDGET_S))
-    print("\n| part | wall s | budget s |\n|---|---:|---:|")
-    for name, seconds, budget in rows:
-        flag = "" if budget is None or seconds <= budget else " (over)"
-        print(f"| {name} | {seconds:.1f} | {budget or ''}{flag} |")
-    print("\n| notebook / test module | seconds (sum of its tests) |\n|---|---:|")
-    for name, seconds in per_nb + per_test:
+    code, venv_s = timed(["make", "venv"], clone, env)
+    failed |= code != 0
+    rows.append(("locked environment (make venv)", venv_s))
+    code, rest_s = timed(["bash", ".ci/run"], clone, env)
+    failed |= code != 0
+    rows.append(("browser step + make test", rest_s))
+    total = venv_s + rest_s
+    print(f"\n| part of `bash .ci/run` from a clean clone | wall s |\n|---|---:|")
+    for name, seconds in rows:
         print(f"| {name} | {seconds:.1f} |")
+    print(f"| **total** (budget {TOTAL_BUDGET_S}) | **{total:.1f}**{' (over)' if total > TOTAL_BUDGET_S else ''} |")
+    if (tmp / "ci.xml").exists():
+        print("\n| test module | seconds (sum of its tests, one xdist worker each) |\n|---|---:|")
+        for name, seconds in per_file_seconds(tmp / "ci.xml"):
+            print(f"| {name} | {seconds:.1f} |")
+    if args.keep:
+        print(f"\nclone kept: {clone}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failed else 0
 
 

@@ -7,6 +7,7 @@ under the names of their canonical URLs."""
 import functools
 import http.server
 import os
+import sys
 import shutil
 import subprocess
 import threading
@@ -96,3 +97,53 @@ def test_beside_shared_data_the_makefile_uses_it_and_a_set_mirror_wins(tmp_path)
     env["COURSE_DATA_MIRROR"] = "/somewhere/else"
     kept = subprocess.run(show, cwd=clone, env=env, capture_output=True, text=True, check=True)
     assert kept.stdout.strip() == "[/somewhere/else]"
+
+
+FAKE_PYTHON = """#!/bin/sh
+# stands in for the venv's Python: answers the Makefile's pip probe, prints what it was asked
+if [ "$1 $2 $3" = "-m pip --version" ]; then echo "pip (fake)"; exit 0; fi
+echo "RAN COURSE_FULL=[$COURSE_FULL] $*"
+"""
+
+
+@pytest.mark.skipif(shutil.which("make") is None or os.name != "posix", reason="needs make and sh")
+@pytest.mark.parametrize("target", ["test", "unit", "notebooks"])
+def test_course_full_left_in_the_shell_does_not_turn_the_tests_into_full_runs(tmp_path, target):
+    clone = tracked_copy(tmp_path / "course")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    (venv / ".installed-stamp").touch()  # newer than the clone's requirements
+    env = {**os.environ, "COURSE_FULL": "1"}
+    proc = subprocess.run(["make", "-s", f"VENV={venv}", target], cwd=clone, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ran = [line for line in proc.stdout.splitlines() if line.startswith("RAN ")]
+    assert ran and all(line.startswith("RAN COURSE_FULL=[0] -m pytest") for line in ran), proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None or os.name != "posix", reason="needs make and sh")
+@pytest.mark.parametrize("broken", ["without pip", "interrupted"])
+def test_a_half_built_venv_is_detected_and_built_anew(tmp_path, broken):
+    """`python -m venv` interrupted (a folder with no working Python) or a venv made without
+    pip: `make venv` says so and starts it anew. The installs themselves are replaced by a
+    no-op (PIP_INSTALL) to keep this test to seconds."""
+    clone = tracked_copy(tmp_path / "course")
+    venv = clone / ".venv"
+    if broken == "without pip":
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    else:
+        (venv / "bin").mkdir(parents=True)
+        (venv / "pyvenv.cfg").write_text("home = /nowhere\n")
+    proc = subprocess.run(["make", "venv", "PIP_INSTALL=: skipped install"], cwd=clone,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ".venv is incomplete" in proc.stdout and "building it anew" in proc.stdout
+    assert subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "--version"],
+                          capture_output=True).returncode == 0
+    assert (venv / ".installed-stamp").exists()
+    again = subprocess.run(["make", "venv", "PIP_INSTALL=: skipped install"], cwd=clone,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "incomplete" not in again.stdout  # a sound venv is kept
