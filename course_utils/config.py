@@ -55,13 +55,16 @@ def set_seed(seed=SEED):
     return seed
 
 
-def about_run(full, device, *, trains=True, **settings):
+def about_run(full, device, *, trains=True, counts_only=False, **settings):
     """打印一行：这是完整运行还是快速运行、用什么设备，以及随模式变化的设置。
-    trains=False：这一页不训练模型，只读各章完整运行提交的结果，两种模式显示同样的数字。"""
+    trains=False：这一页不训练模型，只读各章完整运行提交的结果，两种模式显示同样的数字；
+    counts_only=True：这一页只数次数（计数模型），两种模式也得到同样的数字。"""
     if not isinstance(full, bool):
         raise TypeError(f"full must be True or False, got {full!r}")
     values = "，".join(f"{name} = {value}" for name, value in settings.items())
-    if not trains:
+    if counts_only:
+        line = "这一页只数次数、不训练神经网络：快速运行与完整运行得到同样的数字"
+    elif not trains:
         line = "这一页不训练模型，只读取各章完整运行提交的结果：快速运行与网站上显示同样的数字"
     elif full:
         line = "完整运行（教材的设置，网站上的结果就是这样得到的）"
