@@ -60,7 +60,8 @@ class LyricsRuns:
     def fit(self, make_net, make_updater, epochs, clip_theta, *, chars=None, steps=None,
             use_random_iter=False, keep_state=False, every_epoch=False, seed=config.SEED):
         """从随机种子 seed 出发训练一个新模型，返回（模型, 训练记录）。make_net(词表大小) 构造模型，
-        make_updater(参数) 构造优化器；验证困惑度在最后一个周期（every_epoch：每个周期）测量。
+        make_updater(参数) 构造优化器；验证困惑度在最后一个周期（every_epoch：每个周期）测量，
+        和各章一样只在认识的字上计分（标签是 <unk> 的位置不计）。
         chars、steps 为 None 时用这一页的 max_chars、num_steps。"""
         steps = self.num_steps if steps is None else checks.positive_int("steps", steps)
         corpus, vocab, valid, _ = self.lyrics(chars)
@@ -72,7 +73,7 @@ class LyricsRuns:
         history = train(net, KeepState(loader) if keep_state else loader, vocab, updater, epochs,
                         device=self.device, clip_theta=clip_theta, pred_period=epochs,
                         valid_corpus=valid, valid_period=1 if every_epoch else epochs,
-                        log=None, progress=False)
+                        ignore_index=vocab.unk, log=None, progress=False)
         return net, history
 
     def scratch(self, get_params, init_state, forward, num_hiddens=None):
