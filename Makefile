@@ -4,7 +4,7 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-PIP_INSTALL ?= $(PY) -m pip install -q
+PIP_INSTALL ?= $(PY) -m pip install -q  # (tests/test_plain_clone.py replaces it by a no-op)
 # Offline data: use ../shared/data as the mirror when it exists and no mirror is set. A plain
 # clone has no ../shared beside it: then nothing is exported and the data is downloaded (an
 # exported empty variable would make every read fail).

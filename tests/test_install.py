@@ -18,6 +18,8 @@ import concurrent.futures
 import importlib.util
 import json
 import os
+import resource
+import time
 import shutil
 import subprocess
 import sys
@@ -174,19 +176,41 @@ def bundles():
     return site_bundles
 
 
+class Phases:
+    """Wall and CPU seconds (this process and its children) of each phase, printed for
+    bench/ci_budget.py's report (pytest -s shows them)."""
+
+    def __init__(self):
+        self.rows, self.last = [], self.now()
+
+    @staticmethod
+    def now():
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.perf_counter(), own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def done(self, name):
+        now = self.now()
+        self.rows.append((name, now[0] - self.last[0], now[1] - self.last[1]))
+        self.last = now
+        print(f"install phase: {name}: {self.rows[-1][1]:.1f} s wall, {self.rows[-1][2]:.1f} CPU-s", flush=True)
+
+
 @pytest.fixture(scope="module")
 def alone(tmp_path_factory):
     """Build the bundles, make one environment, run every page opened alone in it."""
     tmp = tmp_path_factory.mktemp("install")
+    phases = Phases()
     site_bundles = bundles()
     wheel = site_bundles.build_wheel(ROOT, tmp / "wheel")
     zips = {page.name: site_bundles.make_bundle(page, wheel, LOCK, tmp / "bundles") for page in PAGES}
+    phases.done("wheel and bundles")
     subprocess.run([sys.executable, "-m", "venv", str(tmp / "venv")], check=True)
     python = tmp / "venv" / ("Scripts" if os.name == "nt" else "bin") / "python"
     # PIP_RETRIES: this machine reaches no index but its local one; without it pip waits for each
-    # package on the PyTorch index the README names. PIP_COMPILE=0: no bytecode for all of torch
-    # up front (imports write what they use). A reader's machine needs neither.
-    env = clean_env(COURSE_DATA_DIR=str(tmp / "cache"), PIP_RETRIES="0", PIP_COMPILE="0")
+    # package on the PyTorch index the README names. A reader's machine needs nothing of this.
+    # (pip compiles bytecode as it installs: with PYTHONDONTWRITEBYTECODE set, as on this
+    # project's machines, 20 kernels would otherwise each compile torch's imports again.)
+    env = clean_env(COURSE_DATA_DIR=str(tmp / "cache"), PIP_RETRIES="0")
 
     def unzip(name):
         folder = tmp / "pages" / Path(name).stem
@@ -202,22 +226,26 @@ def alone(tmp_path_factory):
     # 1. a plain Jupyter: the first page's first cell installs the wheel beside it
     run([python, "-m", "pip", "install", "-q", "-c", LOCK, "ipykernel", "nbclient", "nbformat"],
         env, tmp)
+    phases.done("venv and a plain Jupyter")
     assert run([python, "-c", "import importlib.util as u; print(u.find_spec('course_utils'))"],
                env, tmp).stdout.strip() == "None"
     first = PAGES[0].name
     folder = unzip(first)
     outcome[first] = execute(python, folder / first, page_env(first))
+    phases.done(f"{first}: its first cell installs the wheel, then it runs")
     # 2. the bundle's README steps, then every other page from its own empty folder
     readme = (folder / "README.md").read_text(encoding="utf-8")
     step = next(line for line in readme.splitlines() if "pip install" in line)
     command = step.split("python ", 1)[1].replace('"', "").split()
     assert command[:3] == ["-m", "pip", "install"]
     run([python, *command], env, folder)
+    phases.done("the bundle README's pip install")
     rest = [page.name for page in PAGES if page.name != first]
     folders = {name: unzip(name) for name in rest}
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         futures = {name: pool.submit(execute, python, folders[name] / name, page_env(name)) for name in rest}
         outcome.update({name: future.result() for name, future in futures.items()})
+    phases.done(f"the other {len(rest)} pages, two at a time")
     reads = {name: set((tmp / f"{name}.reads").read_text().split()) if (tmp / f"{name}.reads").exists()
              else set() for name in outcome}
     return {"python": python, "env": env, "tmp": tmp, "outcome": outcome, "reads": reads,
