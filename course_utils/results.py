@@ -133,7 +133,8 @@ def write_json(path, record):
 
 def save(name, *, settings, metrics, full):
     """完整运行（full=True）时记下一页的结果 {"settings": settings, "metrics": metrics}；
-    快速运行的数字不能代表这一页，什么也不写，返回 None。写到哪里见模块说明；返回写下的文件。
+    快速运行的数字不能代表这一页，什么也不写。写到哪里见模块说明；返回 None（页面上一个以 save
+    结尾的单元因此不显示任何路径）。
     settings 写训练时实际用的变量（不要重新手打一遍数值），metrics 写得到的数字。"""
     _check_name(name)
     if not isinstance(full, bool):
@@ -147,10 +148,11 @@ def save(name, *, settings, metrics, full):
     record = {"settings": settings, "metrics": metrics}
     staging = os.environ.get(STAGING_ENV)
     if staging:
-        return write_json(Path(staging) / f"{name}.json", record)
+        write_json(Path(staging) / f"{name}.json", record)
+        return None
     path = write_json(Path(os.environ.get(OUTPUT_ENV) or "course_results") / f"{name}.json", record)
     print(f"完整运行的结果写在 {path}（随课程发布、load 读取的那一份不变）")
-    return path
+    return None
 
 
 def _shipped(name):
