@@ -55,20 +55,17 @@ def set_seed(seed=SEED):
     return seed
 
 
-def about_run(full, device, *, trains=True, counts_only=False, **settings):
+def about_run(full, device, *, trains=True, **settings):
     """打印一行：这是完整运行还是快速运行、用什么设备，以及随模式变化的设置。
-    trains=False：这一页不训练模型，只读各章完整运行提交的结果，两种模式显示同样的数字；
-    counts_only=True：这一页只数次数（计数模型），两种模式也得到同样的数字。"""
+    trains=False：这一页不训练模型，只读各章完整运行记下的结果，两种模式显示同样的数字。"""
     if not isinstance(full, bool):
         raise TypeError(f"full must be True or False, got {full!r}")
     values = "，".join(f"{name} = {value}" for name, value in settings.items())
-    if counts_only:
-        line = "这一页只数次数、不训练神经网络：快速运行与完整运行得到同样的数字"
-    elif not trains:
-        line = "这一页不训练模型，只读取各章完整运行提交的结果：快速运行与网站上显示同样的数字"
+    if not trains:
+        line = "这一页不训练模型，只读取各章完整运行时记下的结果：快速运行与完整运行显示同样的数字"
     elif full:
-        line = "完整运行（教材的设置，网站上的结果就是这样得到的）"
+        line = "完整运行（本页的完整设置）"
     else:
-        line = ("快速运行：训练很短，下面的数字与网站上完整运行的结果不同，只用来检查代码能运行、"
-                "模型在学习；把 FULL 改成 True 可以得到网站上的结果")
+        line = ("快速运行：训练很短，下面的数字与完整运行的结果不同，只用来检查代码能运行、"
+                "模型在学习；把 FULL 改成 True 可以得到完整的结果")
     print(f"{line}。设备：{device}。" + (f"\n{values}" if values else ""))
