@@ -7,9 +7,8 @@ has finished (nothing here changes what a page says).
   is no longer loaded.
 - Search: the theme loads the search index (hundreds of KB) and Sphinx's search code on every
   page for an as-you-type search that this site does not use; only the search page keeps them.
-- Math: MathJax is loaded only by pages that have a formula, and only once the page has
-  painted its first content: its 0.65 MB no longer compete with the stylesheets for a slow
-  connection, so the text appears first and the formulas are typeset right after.
+- Math: there is no math script to load (formulas are MathML written at build time,
+  _ext/mathml.py).
 - Styles and scripts of a feature are loaded only by pages that use it (sphinx-design's
   dropdowns, sphinx-togglebutton, the notebook cells' styles); stylesheets keep only the rules
   the site can use (_ext/css_purge.py) and are joined into one file, one request instead of
@@ -51,7 +50,6 @@ FONTAWESOME_SCRIPT = re.compile(r'\s*<script (?:defer )?src="[^"]*_static/script
                                 r'</script>')
 SEARCH_SCRIPTS = re.compile(r'\s*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js'
                             r'|searchindex\.js)"></script>')
-MATHJAX_SCRIPT = re.compile(r'\s*<script defer="defer" src="[^"]*_static/mathjax/[^"]*"></script>')
 IMG_TAG = re.compile(r'<img\b[^>]*>')
 # asset file name -> a mark in a page's body that shows the page needs it
 ASSET_USED_BY = {
@@ -235,36 +233,6 @@ def set_alt_texts(html):
     return html
 
 
-MATHJAX_AFTER_PAINT = """<script>(() => {
-  // MathJax after the first paint (_ext/light_pages.py); a fallback if no paint is reported
-  let started = false;
-  const start = () => {
-    if (started) return;
-    started = true;
-    const script = document.createElement("script");
-    script.src = "SRC";
-    script.async = true;
-    document.head.appendChild(script);
-  };
-  try {
-    new PerformanceObserver((list) => {
-      if (list.getEntriesByName("first-contentful-paint").length) start();
-    }).observe({type: "paint", buffered: true});
-  } catch (error) {
-    start();
-  }
-  window.addEventListener("DOMContentLoaded", () => setTimeout(start, 2000));
-})();</script>"""
-
-
-def mathjax_after_paint(html):
-    match = MATHJAX_SCRIPT.search(html)
-    if not match:
-        return html
-    src = re.search(r'src="([^"]+)"', match.group(0)).group(1)
-    return html.replace(match.group(0), "\n" + MATHJAX_AFTER_PAINT.replace("SRC", src))
-
-
 SYNC_SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
 KEEP_SYNC = ("documentation_options.js", "searchtools.js", "language_data.js", "searchindex.js")
 
@@ -289,12 +257,11 @@ def defer_scripts(html):
 
 
 def loaded_scripts(outdir, pages):
-    """The text of every script of _static/ that some page loads (MathJax aside: it styles
-    its own output)."""
+    """The text of every script of _static/ that some page loads."""
     static = outdir / "_static"
     names = {m for html in pages for m in re.findall(r'_static/([\w./-]+\.js)', html)}
     return [(static / n).read_text(encoding="utf-8", errors="replace") for n in sorted(names)
-            if not n.startswith("mathjax/") and (static / n).is_file()]
+            if (static / n).is_file()]
 
 
 def purge_stylesheets(outdir):
@@ -303,7 +270,7 @@ def purge_stylesheets(outdir):
     scripts = loaded_scripts(outdir, pages)
     words = css_purge.used_words(pages, scripts)
     for css in static.rglob("*.css"):
-        if "mathjax" in css.parts or css.name == "course.css":
+        if css.name == "course.css":
             continue
         css.write_text(css_purge.purge(css.read_text(encoding="utf-8"), words), encoding="utf-8")
 
@@ -415,10 +382,6 @@ def lighten(app, exception):
         html = FONTAWESOME_SCRIPT.sub("", html)
         if page.relative_to(outdir).as_posix() != "search.html":
             html = SEARCH_SCRIPTS.sub("", html)
-        if 'class="math' not in html:
-            html = MATHJAX_SCRIPT.sub("", html)
-        else:
-            html = mathjax_after_paint(html)
         html = drop_unused_assets(html)
         if page.name != "search.html":  # its search code needs doctools.js at once
             html = defer_scripts(html)

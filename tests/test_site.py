@@ -35,8 +35,13 @@ import yaml
 from playwright.sync_api import expect, sync_playwright
 from pypdf import PdfReader
 
+from fontTools.ttLib import TTFont
+
 from course_utils import plot
 from tools import site_measure
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_ext"))
+import mathml  # noqa: E402  (the site's extension: _ext/ is not a package)
 
 pytestmark = pytest.mark.site
 
@@ -144,6 +149,61 @@ SPECIAL = {"index": None, "search": "搜索", "genindex": "索引"}
 PAGES = toc_docs() + list(SPECIAL)
 
 
+# --------------------------------------------------------------------------- formulas
+
+@pytest.mark.parametrize("tex,display,wanted", [
+    (r"\mathbf{h}_t", False, "<msub><mi>𝐡</mi><mi>t</mi></msub>"),  # Core ignores mathvariant
+    (r"\boldsymbol{\theta}", False, "<mi>𝜽</mi>"),
+    (r"\sum_{t=1}^{n} x_t", True, "<munderover><mo>∑</mo>"),  # limits under and over
+    (r"\min_{k} x_k", True, '<munder><mo movablelimits="true">min</mo>'),
+    (r"\begin{aligned} a &= b \\ c &= d \end{aligned}", True, '<mtd columnalign="left"><mo>=</mo>'),
+    (r"x_t \sim P", False, "<mo>∼</mo>"),  # latex2mathml writes an ASCII ~
+    (r"x_{t-1}", False, '<mo lspace="0" rspace="0">−</mo>'),  # no spaces inside indices
+    (r"\log n", False, '<mi>log</mi><mspace width="0.1667em"></mspace><mi>n</mi>'),
+    (r"\tanh(x)", False, "<mi>tanh</mi><mo"),  # no space before a bracket
+    (r"a = -b", False, '<mo form="prefix">−</mo>'),  # a sign, not a subtraction
+    (r"\hat{x}", False, '<mover accent="true"><mi>x</mi><mo'),
+    (r"x^{\prime}", False, '<mi>x</mi><mo lspace="0" rspace="0">′</mo>'),
+])
+def test_tex_becomes_mathml_that_browsers_draw(tex, display, wanted):
+    markup, _text, _words, problems = mathml.render(tex, display)
+    assert not problems
+    assert wanted in "".join(markup), markup
+    assert "mathvariant=\"bold" not in "".join(markup) and "&amp;" not in "".join(markup)
+
+
+@pytest.mark.parametrize("tex", [r"\foo x", r"a \\ b", r"a & b", r"\frac{1}", r"x^", r"\left( x"])
+def test_tex_that_cannot_be_drawn_is_reported(tex):
+    """Each becomes a build warning naming the formula (the site builds with -W)."""
+    assert mathml.render(tex, False)[3]
+
+
+def test_formulas_have_a_plain_text_form_for_search_snippets():
+    assert mathml.render(r"P(x_t \mid x_{t-1}, \ldots, x_1)", False)[1] == "P(xₜ ∣ xₜ₋₁, …, x₁)"
+    assert mathml.render(r"\mathbf{W}_{hh}^\top", False)[1] == "Wₕₕᵀ"
+    assert mathml.render(r"\hat{P}(x) = \frac{n(x)}{n}", False)[1] == "P̂(x) = n(x)/n"
+    assert mathml.render(r"\text{输入门}\quad \mathbf{I}_t", True)[2] == "输入门"
+
+
+def test_long_formulas_are_split_where_a_line_may_break():
+    markup = mathml.render(r"\mathbf{H}_t = \phi(\mathbf{X}_t \mathbf{W}_{xh} + \mathbf{b}_h), "
+                           r"\mathbf{O}_t = \mathbf{H}_t \mathbf{W}_{hq}", False)[0]
+    assert len(markup) == 4 and all(m.startswith("<math") for m in markup)
+    assert len(mathml.render(r"x_t = 1", False)[0]) == 1  # a short one stays whole
+    side_by_side = mathml.render(r"a = 1, \qquad b = 2", True)[0]
+    assert len(side_by_side) == 2 and all('display="block"' in m for m in side_by_side)
+
+
+def test_math_font_is_cut_to_what_the_formulas_draw(tmp_path):
+    size = mathml.write_font("x𝐡∑()", tmp_path / "m.woff")
+    font = TTFont(tmp_path / "m.woff")
+    assert "MATH" in font and size < 30_000
+    assert {ord(c) for c in "x𝐡∑()"} <= set(font.getBestCmap())
+    # the copyright and licence of STIX Two Math travel with the cut
+    names = {r.nameID: r.toUnicode() for r in font["name"].names if r.platformID == 3}
+    assert "STIX" in names[0] and "Open Font License" in names[13]
+
+
 # --------------------------------------------------------------------------- the build
 
 REPO_URL = "https://github.com/example-course/seq-rnn"  # stands in for a public repository
@@ -243,19 +303,31 @@ def test_no_page_or_stylesheet_loads_anything_from_another_host(built_site):
     assert not offenders
 
 
-def test_mathjax_3_is_served_from_the_site_and_only_to_pages_with_math(built_site):
-    entry = built_site / "_static" / "mathjax" / "startup.js"
-    assert entry.is_file() and (built_site / "_static" / "mathjax" / "core.js").is_file()
-    assert list((built_site / "_static" / "mathjax" / "output" / "chtml" / "fonts"
-                 / "woff-v2").glob("*.woff"))
+def test_formulas_are_mathml_written_at_build_time(built_site):
+    """No page loads a math script: every formula is MathML in the page itself, drawn with the
+    site's own cut of a math font, which only the stylesheet names (so a browser fetches it
+    only for a page that has a formula)."""
     pages = {p: p.read_text(encoding="utf-8")
              for p in (built_site / f"{doc}.html" for doc in html_pages(built_site))}
     math_pages = [p for p, html in pages.items() if 'class="math' in html]
     assert math_pages and len(math_pages) < len(pages), "some pages have math, some do not"
     for page, html in pages.items():
-        expected = 1 if page in math_pages else 0
-        assert html.count("mathjax/startup.js") == expected, page.name
-        assert "tex-chtml.js" not in html  # the 1.16 MB combined component is not used
+        assert not re.search(r"<(script|link)\b[^>]*(mathjax|katex)", html, re.I), page.name
+        formulas = re.findall(r'<(span|div) class="math[^"]*"[^>]*>(.*?)</\1>', html, re.S)
+        for _tag, body in formulas:
+            assert body.lstrip().startswith(("<math", '<span class="eqno"')), body[:200]
+            assert "\\" not in re.sub(r"<[^>]+>", "", body), body[:200]  # no TeX left
+        assert "course-math.woff" not in html, page.name
+    assert not (built_site / "_static" / "mathjax").exists()
+    font = TTFont(built_site / "_static" / mathml.FONT_NAME)
+    assert "MATH" in font and font.flavor == "woff"
+    assert (built_site / "_static" / mathml.FONT_NAME).stat().st_size < 80_000
+    # the font has every character the formulas draw (Chinese comes from the page's font)
+    cmap = font.getBestCmap()
+    missing = {c for c in mathml.used_characters(pages.values()) if ord(c) not in cmap}
+    assert not missing, missing
+    bundle = (built_site / "_static" / "styles" / "course-bundle.css").read_text(encoding="utf-8")
+    assert mathml.FONT_NAME in bundle and "font-display:swap" in bundle.replace(" ", "")
 
 
 def test_heavy_theme_assets_are_gone(built_site):
@@ -470,14 +542,6 @@ class Reader:
         page.goto(self.url(doc) + query, wait_until="load")
         if redirects_to:
             page.wait_for_url(f"**/{redirects_to}", wait_until="load")
-        # MathJax is fetched after the first paint and typesets after that; its promise
-        # settles when the page is done.
-        page.evaluate("""async () => {
-          if (!document.querySelector('.math')) return;
-          for (let i = 0; i < 300 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
-            await new Promise((r) => setTimeout(r, 100));
-          await MathJax.startup.promise;
-        }""")
         load_shown_images(page)
         return page
 
@@ -528,10 +592,13 @@ PAGE_STATE = """() => {
     h1: h1 ? h1.textContent : null,
     text: text.join(' '),
     math: document.querySelectorAll('.math').length,
+    // a formula is MathML that the browser draws as such (a box of its own, not inline text)
     mathUntypeset: [...document.querySelectorAll('.math')]
-        .filter((m) => !m.querySelector('mjx-container')).map((m) => m.textContent.slice(0, 80)),
-    mathErrors: document.querySelectorAll('mjx-merror').length,
-    mathjax: window.MathJax && MathJax.version,
+        .filter((m) => !m.querySelector('math') || [...m.querySelectorAll('math')].some(
+            (e) => !getComputedStyle(e).display.endsWith('math')))
+        .map((m) => m.textContent.slice(0, 80)),
+    mathErrors: document.querySelectorAll('.math merror').length,
+    mathScripts: [...document.scripts].filter((e) => /mathjax|katex/i.test(e.src)).length,
     images: [...document.images].map((i) => ({
       src: i.getAttribute('src'), alt: i.getAttribute('alt'), complete: i.complete,
       natural: i.naturalWidth, naturalH: i.naturalHeight, w: i.getBoundingClientRect().width,
@@ -566,11 +633,23 @@ PAGE_STATE = """() => {
     viewWidth: window.innerWidth,
     codeCells: document.querySelectorAll('.cell_input div.highlight').length,
     copyButtons: document.querySelectorAll('.cell_input button.copybtn').length,
-    // formulas wider than their box that the reader cannot scroll to see
-    clippedMath: [...document.querySelectorAll('span.math, div.math mjx-container')]
-        .filter((m) => m.scrollWidth > m.clientWidth + 1
-                && !['auto', 'scroll'].includes(getComputedStyle(m).overflowX))
-        .map((m) => m.textContent.slice(0, 80)),
+    // formulas the reader cannot see whole: an inline one past the column's right edge
+    // (outside a box that scrolls), a display one wider than its box that does not scroll
+    // or does not show that it does (a shadow at the edge: a background that stays put
+    // while the formula's own light layers move with it)
+    clippedMath: [
+      ...[...document.querySelectorAll('article span.math > math')].filter((m) => {
+        const column = m.closest('.table-wrapper, .pst-scrollable-table-container, '
+            + '.cell_output, article');
+        return column.matches('article') && m.checkVisibility()
+            && m.getBoundingClientRect().right > column.getBoundingClientRect().right + 1; }),
+      ...[...document.querySelectorAll('article div.math')].filter((d) => {
+        const s = getComputedStyle(d);
+        return d.checkVisibility() && d.scrollWidth > d.clientWidth + 1
+            && !(['auto', 'scroll'].includes(s.overflowX)
+                 && s.backgroundAttachment.includes('local')
+                 && s.backgroundAttachment.includes('scroll')); })]
+        .map((m) => Array.from(m.getAttribute('data-text') || m.textContent).slice(0, 60).join('')),
     stderr: [...document.querySelectorAll('.cell_output .stderr')]
         .map((e) => e.textContent.trim().slice(0, 200)),
   };
@@ -609,9 +688,7 @@ def check_page(reader, doc):
             f"headline not drawn with a Chinese font: {fonts}"
         # math: every formula typeset, no TeX error, no TeX source left in the text
         assert not state["mathUntypeset"], state["mathUntypeset"]
-        assert state["mathErrors"] == 0
-        if state["math"]:
-            assert state["mathjax"].startswith("3.")
+        assert state["mathErrors"] == 0 and state["mathScripts"] == 0
         raw = RAW_MATH.findall(state["text"])
         assert not raw, f"TeX source left in the text: {raw[:5]}"
         # images: loaded, and a figure says what it shows (not its file name)
@@ -826,7 +903,7 @@ def test_printing_unfolds_every_answer_and_code_cell(desktop, tmp_path):
         answers = page.eval_on_selector_all("article details", """(ds) => ds.map((d) => {
             const fold = d.querySelector(':scope > :not(summary)');
             const body = (fold.querySelector('p, pre') || fold).cloneNode(true);
-            body.querySelectorAll('mjx-container, .math').forEach((m) => m.replaceWith('\\0'));
+            body.querySelectorAll('.math').forEach((m) => m.replaceWith('\\0'));
             return body.textContent; })""")
         assert len(answers) >= 8
         figures = page.eval_on_selector_all("article img", "(is) => is.length")

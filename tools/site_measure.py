@@ -2,19 +2,28 @@
 
 Each page is opened in a fresh browser context (empty cache) throttled with Chromium's own
 network emulation: 400 kbit/s down and up, 400 ms latency; the site is served from its
-folder on 127.0.0.1 without compression, as a plain static host would. For each page:
-the bytes and requests of the first visit up to the load event, the first contentful paint
-and the load event. tests/test_site.py checks the budgets with these numbers; `make bench`
-(bench/page_weight.py) writes them as the table on the benchmark page.
+folder on 127.0.0.1 without compression, as a plain static host would; the CPU runs 2x
+slower, as a phone's would. For each page: the bytes and requests of the first visit up to the
+load event, the first contentful paint, the load event and when every formula is readable.
+tests/test_site.py checks the budgets with these numbers; `make bench` (bench/page_weight.py)
+writes them as the table on the benchmark page.
+
+A page's printout: printed to an A4 PDF, whose text and drawing are checked page by page
+against the page (every code line and table cell whole, no empty box, no fold controls).
 """
 import contextlib
 import functools
 import http.server
+import re
 import threading
+import unicodedata
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 KBIT = 1000 / 8  # bytes per second in one kbit/s
 THROTTLE = {"offline": False, "latency": 400, "downloadThroughput": 400 * KBIT,
             "uploadThroughput": 400 * KBIT}
+CPU_SLOWDOWN = 2  # a phone's CPU: Chromium runs the page's scripts and layout 2x slower
 FCP_BUDGET_S, LOAD_BUDGET_S = 6.0, 30.0
 
 
@@ -37,15 +46,42 @@ def serve(folder):
         server.server_close()
 
 
+# Runs in the page from its first byte: when did formulas become readable, that is, from
+# when on was no formula in the page left as TeX source waiting for a script to typeset it?
+# At the first paint if there never was one (formulas written as MathML, or no formulas).
+MATH_WATCH = """(() => {
+  const typeset = () => [...document.querySelectorAll('.math')].every(
+      (m) => m.querySelector('mjx-container, math'));
+  let ready = null, first = true;
+  const look = () => {
+    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+    if (fcp) {
+      if (!typeset()) ready = null;
+      else if (ready === null) ready = first ? fcp.startTime : performance.now();
+      first = false;
+      if (document.readyState === 'complete' && ready !== null) {
+        window.__mathReady = ready;
+        return;
+      }
+    }
+    setTimeout(look, 20);
+  };
+  look();
+})();"""
+
 TIMINGS = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
   const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-  return {fcp: fcp ? fcp.startTime : null, load: nav.loadEventEnd};
+  return {fcp: fcp ? fcp.startTime : null, load: nav.loadEventEnd,
+          math: window.__mathReady || null,
+          formulas: document.querySelectorAll('.math').length};
 }"""
 
 
 def measure(browser, url, throttle=True, viewport=None):
-    """{'bytes', 'requests', 'fcp_s', 'load_s'} of a first visit to `url`."""
+    """{'bytes', 'requests', 'fcp_s', 'load_s', 'math_s', 'formulas'} of a first visit to
+    `url` (math_s: when every formula is readable; None if that had not happened by the load
+    event and 60 s later)."""
     context = browser.new_context(viewport=viewport or {"width": 375, "height": 812})
     page = context.new_page()
     cdp = context.new_cdp_session(page)
@@ -56,13 +92,22 @@ def measure(browser, url, throttle=True, viewport=None):
     cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
     if throttle:
         cdp.send("Network.emulateNetworkConditions", THROTTLE)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+    page.add_init_script(MATH_WATCH)
     try:
         page.goto(url, wait_until="load", timeout=180_000)
-        timings = page.evaluate(TIMINGS)
         page.wait_for_timeout(200)  # the last loadingFinished events
-        return {"bytes": sum(sizes.values()), "requests": len(sizes),
+        loaded = {"bytes": sum(sizes.values()), "requests": len(sizes)}
+        try:
+            page.wait_for_function("() => window.__mathReady", timeout=60_000)
+        except PlaywrightTimeout:
+            pass  # reported as None
+        timings = page.evaluate(TIMINGS)
+        return {**loaded,
                 "fcp_s": round((timings["fcp"] or 0) / 1000, 2),
-                "load_s": round(timings["load"] / 1000, 2)}
+                "load_s": round(timings["load"] / 1000, 2),
+                "math_s": round(timings["math"] / 1000, 2) if timings["math"] else None,
+                "formulas": timings["formulas"]}
     finally:
         context.close()
 
@@ -78,3 +123,127 @@ def render(rows):
                   f"375 px 宽的手机视口；预算是首次内容绘制不超过 {FCP_BUDGET_S:.0f} 秒、"
                   f"加载完成不超过 {LOAD_BUDGET_S:.0f} 秒。", ""]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- print
+
+A4 = {"format": "A4"}  # the margins are the page's own (@page in _static/course.css)
+# Runs in the page: what the printout must hold, from the page as printed (print media).
+PRINTED_PARTS = """() => {
+  const shown = (e) => e.checkVisibility();
+  const lines = [...document.querySelectorAll('article pre')].filter(shown).map(
+      (pre) => pre.textContent.split('\\n').map((l) => l.trim()).filter((l) => l));
+  const cells = [...document.querySelectorAll('article table')].filter(shown).map(
+      (t) => [...t.querySelectorAll('th, td')].map((c) => c.textContent.trim()).filter((c) => c));
+  // the folds' own controls: labels such as 显示代码单元, chevrons, toggle buttons
+  const chrome = [...document.querySelectorAll(
+      'details.hide > summary, .sd-summary-state-marker, button.toggle-button, '
+      + 'button.copybtn, .headerlink')]
+      .filter(shown).map((e) => e.outerHTML.slice(0, 80));
+  return {codeBlocks: lines, tables: cells, chrome};
+}"""
+
+
+def squeeze(text):
+    """Text as a PDF gives it back, for comparison: NFKC (a PDF's text uses compatibility
+    glyphs such as U+2F6C for 目), and no white space (a wrapped line breaks anywhere)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def pdf_pattern(text):
+    """A regex for text as a PDF extracts it: some Han characters come out as CJK radicals
+    (U+2E80-U+2EFF, such as ⻅ for 见) that no Unicode normalization maps back."""
+    return "".join(f"(?:{re.escape(c)}|[\u2e80-\u2eff])" if "\u4e00" <= c <= "\u9fff"
+                   else re.escape(c) for c in squeeze(text))
+
+
+def printout(page, pdf_path):
+    """Print the page to an A4 PDF and check the PDF, page by page, against the page:
+    {'pages', 'code_lines', 'cut_lines' (code lines not wholly in the PDF's text: cut at the
+    right edge), 'cut_blocks', 'table_cells', 'lost_cells' (table cells missing), 'empty_boxes'
+    ([(pdf page, box)]: a box drawn on a page with nothing in it), 'chrome' (fold controls that
+    would print)}."""
+    from pypdf import PdfReader
+
+    page.pdf(path=str(pdf_path), **A4)
+    page.emulate_media(media="print")
+    try:
+        parts = page.evaluate(PRINTED_PARTS)
+    finally:
+        page.emulate_media(media="screen")
+    reader = PdfReader(str(pdf_path))
+    text = squeeze("".join(p.extract_text() for p in reader.pages))
+    cut = [[line for line in block if not re.search(pdf_pattern(line), text)]
+           for block in parts["codeBlocks"]]
+    lost = [cell for table in parts["tables"] for cell in table
+            if not re.search(pdf_pattern(cell), text)]
+    empty = [(n + 1, box) for n, p in enumerate(reader.pages) for box in empty_boxes(p, reader)]
+    return {"pages": len(reader.pages),
+            "code_lines": sum(map(len, parts["codeBlocks"])),
+            "cut_lines": [line for block in cut for line in block],
+            "cut_blocks": sum(1 for block in cut if block),
+            "table_cells": sum(map(len, parts["tables"])), "lost_cells": lost,
+            "empty_boxes": empty, "chrome": parts["chrome"]}
+
+
+def _mul(a, b):
+    """The affine map a, then b (PDF matrices [a b c d e f])."""
+    return [a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
+            a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3],
+            a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5]]
+
+
+def _at(m, x, y):
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def empty_boxes(pdf_page, reader, min_height=30, min_width=100):
+    """Filled boxes (a code cell's or an answer's background) of at least min_height x
+    min_width points on this PDF page with no text or image in them: what is left where a
+    box's content moved on to the next page."""
+    from pypdf.generic import ContentStream
+
+    ctm, stack, path, fills, marks = [1, 0, 0, 1, 0, 0], [], [], [], []
+    tm = tlm = [1, 0, 0, 1, 0, 0]
+    for operands, op in ContentStream(pdf_page.get_contents(), reader).operations:
+        if op in (b"Tj", b"TJ"):
+            marks.append(_at(_mul(tm, ctm), 0, 0))
+            continue
+        f = [float(x) for x in operands if isinstance(x, (int, float)) or hasattr(x, "__float__")]
+        if op == b"q":
+            stack.append(ctm)
+        elif op == b"Q":
+            ctm = stack.pop()
+        elif op == b"cm":
+            ctm = _mul(f, ctm)
+        elif op in (b"m", b"l"):
+            path.append(_at(ctm, *f[:2]))
+        elif op == b"c":
+            path.append(_at(ctm, *f[4:6]))
+        elif op == b"re":
+            x, y, w, h = f
+            path += [_at(ctm, x, y), _at(ctm, x + w, y + h)]
+        elif op in (b"f", b"f*", b"F", b"B", b"B*", b"b", b"b*"):
+            if path:
+                xs, ys = [p[0] for p in path], [p[1] for p in path]
+                fills.append((min(xs), min(ys), max(xs), max(ys)))
+            path = []
+        elif op in (b"n", b"S", b"s"):
+            path = []
+        elif op == b"BT":
+            tm = tlm = [1, 0, 0, 1, 0, 0]
+        elif op == b"Tm":
+            tm = tlm = f
+        elif op == b"Td":
+            tm = tlm = _mul([1, 0, 0, 1, f[0], f[1]], tlm)
+        elif op == b"Do":
+            marks.append(_at(ctm, 0.5, 0.5))
+    top = float(pdf_page.mediabox.height)
+    empty = []
+    for x0, y0, x1, y1 in fills:
+        y0, y1 = max(y0, 0), min(y1, top)  # the part on this page
+        if y1 - y0 < min_height or x1 - x0 < min_width:
+            continue
+        if not any(x0 <= x <= x1 and y0 <= y <= y1 for x, y in marks):
+            empty.append(tuple(round(v) for v in (x0, y0, x1, y1)))
+    return sorted(set(empty))
