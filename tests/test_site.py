@@ -25,7 +25,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -79,7 +78,6 @@ SEARCH_WORDS = ["困惑度", "梯度裁剪", "循环神经网络", "隐状态"]
 PAGE_BUDGET_BYTES = 1_400_000
 NOT_IN_COURSE = "鸭嘴兽"  # a word no page has: the search must not return everything
 ANSWERS_PREFIX = "chapters/answers_"  # the answer pages: answers are collapsed until clicked
-PRINT_DOC = "chapters/answers_07"  # the answer page the print test prints (it has figures)
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2,
@@ -889,39 +887,58 @@ def test_desktop_menu_button_hides_and_shows_the_chapter_list(desktop):
         page.close()
 
 
-def pdf_pattern(run):
-    """A regex for text as a PDF extracts it: some Han characters come out as CJK radicals
-    (U+2E80-U+2EFF, such as ⻅ for 见) that no Unicode normalization maps back."""
-    return "".join(f"(?:{re.escape(c)}|[\u2e80-\u2eff])" if "\u4e00" <= c <= "\u9fff"
-                   else re.escape(c) for c in run)
+def longest_chapter():
+    """The chapter with the most text: its cells and their text outputs (07_gru: 25 A4 pages)."""
+    def length(doc):
+        cells = json.loads(source(doc).read_text(encoding="utf-8"))["cells"]
+        return sum(len("".join(c["source"])) + sum(
+            len("".join(o.get("text", ""))) + len("".join(o.get("data", {}).get("text/plain", "")))
+            for o in c.get("outputs", [])) for c in cells)
+    return max((d for d in toc_docs() if source(d).suffix == ".ipynb"
+                and not d.startswith(ANSWERS_PREFIX)), key=length)
 
 
-def test_printing_unfolds_every_answer_and_code_cell(desktop, tmp_path):
-    page = desktop.open(PRINT_DOC)
+# Every answers page (a teacher prints them as an answer key) and the longest chapter.
+PRINT_DOCS = [d for d in toc_docs() if d.startswith(ANSWERS_PREFIX)] + [longest_chapter()]
+
+
+@pytest.mark.parametrize("doc", PRINT_DOCS)
+def test_printout_keeps_every_line_and_column(desktop, tmp_path, doc):
+    """Printed to an A4 PDF and read back page by page: every code and output line and every
+    table cell whole (nothing cut at the right edge), no empty box left at a page's foot, no
+    fold controls; every folded answer and code cell printed unfolded, figures included, and
+    folded again afterwards."""
+    page = desktop.open(doc)
     try:
-        # each fold's first paragraph or code, with formulas cut out (a PDF's text of a formula differs)
-        answers = page.eval_on_selector_all("article details", """(ds) => ds.map((d) => {
+        # each fold's first paragraph or code, with formulas, quotes and brackets as cuts
+        # (a PDF gives their text back differently): its longest piece is looked for
+        folds = page.eval_on_selector_all("article details", """(ds) => ds.map((d) => {
             const fold = d.querySelector(':scope > :not(summary)');
             const body = (fold.querySelector('p, pre') || fold).cloneNode(true);
             body.querySelectorAll('.math').forEach((m) => m.replaceWith('\\0'));
             return body.textContent; })""")
-        assert len(answers) >= 8
-        figures = page.eval_on_selector_all("article img", "(is) => is.length")
-        pdf = tmp_path / "answers.pdf"
-        page.pdf(path=str(pdf))
+        figures = page.eval_on_selector_all(  # raster figures (an SVG diagram prints as drawing)
+            "article img", "(is) => is.filter((i) => !/\\.svg$/.test(i.src)).length")
+        pdf = tmp_path / "page.pdf"
+        printed = site_measure.printout(page, pdf)
         still_folded = page.eval_on_selector_all("article details:not([open])", "(ds) => ds.length")
     finally:
         page.close()
-    # PDF text uses compatibility glyphs (U+2F6C for 目 ...); NFKC maps them back
-    def squeeze(s):
-        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
-    text = squeeze("".join(p.extract_text() for p in PdfReader(str(pdf)).pages))
-    runs = [max(squeeze(a).split("\0"), key=len)[:20] for a in answers]
-    missing = [r for r in runs if not re.search(pdf_pattern(r), text)]
+    assert printed["code_lines"] > 0
+    assert not printed["cut_lines"], f"{len(printed['cut_lines'])} code lines cut: {printed['cut_lines'][:3]}"
+    assert not printed["lost_cells"], f"table cells missing: {printed['lost_cells'][:5]}"
+    assert not printed["empty_boxes"], f"empty boxes (page, box): {printed['empty_boxes']}"
+    assert not printed["chrome"], f"fold controls printed: {printed['chrome'][:3]}"
+    reader = PdfReader(str(pdf))
+    text = site_measure.squeeze("".join(site_measure.reading_order(p) for p in reader.pages))
+    runs = [max(re.split(r"[\0“”‘’\"'()（）]", site_measure.squeeze(f)), key=len)[:12] for f in folds]
+    missing = [r for r in runs if not re.search(site_measure.pdf_pattern(r), text)]
     assert not missing, f"{len(missing)} folded blocks missing from the printout, e.g. {missing[:2]}"
-    assert still_folded == len(answers), "after printing, the page is folded again"
+    assert still_folded == len(folds), "after printing, the page is folded again"
     # the figures of folded answers print too (they load lazily, when shown)
-    assert sum(len(p.images) for p in PdfReader(str(pdf)).pages) >= figures > 0
+    assert sum(len(p.images) for p in reader.pages) >= figures
+    if doc.startswith(ANSWERS_PREFIX):
+        assert len(folds) >= 1, "an answers page with no folded answer"
 
 
 def test_first_visit_stays_light(browser, site_url):

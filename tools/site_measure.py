@@ -172,11 +172,14 @@ def printout(page, pdf_path):
     finally:
         page.emulate_media(media="screen")
     reader = PdfReader(str(pdf_path))
-    text = squeeze("".join(p.extract_text() for p in reader.pages))
+    text = squeeze("".join(reading_order(p) for p in reader.pages))
     cut = [[line for line in block if not re.search(pdf_pattern(line), text)]
            for block in parts["codeBlocks"]]
+    # a cell's text may wrap inside the cell, between its neighbours' lines: each of its
+    # numbers, words and Chinese characters must be there
     lost = [cell for table in parts["tables"] for cell in table
-            if not re.search(pdf_pattern(cell), text)]
+            if not all(re.search(pdf_pattern(atom), text) for atom in re.findall(
+                r"\d+(?:\.\d+)?|[A-Za-z_]+|[\u3400-\u9fff]", cell))]
     empty = [(n + 1, box) for n, p in enumerate(reader.pages) for box in empty_boxes(p, reader)]
     return {"pages": len(reader.pages),
             "code_lines": sum(map(len, parts["codeBlocks"])),
@@ -184,6 +187,30 @@ def printout(page, pdf_path):
             "cut_blocks": sum(1 for block in cut if block),
             "table_cells": sum(map(len, parts["tables"])), "lost_cells": lost,
             "empty_boxes": empty, "chrome": parts["chrome"]}
+
+
+def reading_order(pdf_page):
+    """A PDF page's text line by line, top to bottom (a browser draws a box's text after
+    what surrounds it, so the order of drawing is not the order of reading)."""
+    runs = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            m = _mul(tm, cm)
+            runs.append((m[5], m[4], text))
+    pdf_page.extract_text(visitor_text=visit)
+    # lines top to bottom: a line's sub- and superscripts sit a few points off its baseline,
+    # lines are 12 or more apart; within a line the text stays in the order it was drawn
+    # (positions within a line are not reliable enough to sort by)
+    line_of, line, last_y = {}, -1, None
+    for y in sorted({r[0] for r in runs}, reverse=True):
+        if last_y is None or last_y - y >= 4.5:
+            line += 1
+        line_of[y], last_y = line, y
+    lines = [[] for _ in range(line + 1)]
+    for y, _x, text in runs:
+        lines[line_of[y]].append(text)
+    return "\n".join("".join(parts) for parts in lines)
 
 
 def _mul(a, b):
@@ -197,23 +224,33 @@ def _at(m, x, y):
     return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
 
 
-def empty_boxes(pdf_page, reader, min_height=30, min_width=100):
-    """Filled boxes (a code cell's or an answer's background) of at least min_height x
-    min_width points on this PDF page with no text or image in them: what is left where a
-    box's content moved on to the next page."""
+def empty_boxes(pdf_page, reader, min_height=30, min_width_share=0.6):
+    """Filled boxes (a code cell's or an answer's background) at least min_height points
+    high and min_width_share of the page wide, inside what the page shows (its clip), with nothing
+    drawn in them: no text, image, line or small shape (a diagram's lines and glyphs). What
+    is left where a box's content moved on to the next page."""
     from pypdf.generic import ContentStream
 
-    ctm, stack, path, fills, marks = [1, 0, 0, 1, 0, 0], [], [], [], []
+    def bbox(points):
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    def clipped(box, clip):
+        return (max(box[0], clip[0]), max(box[1], clip[1]), min(box[2], clip[2]), min(box[3], clip[3]))
+
+    top, right = float(pdf_page.mediabox.height), float(pdf_page.mediabox.width)
+    ctm, clip, stack, path, fills, marks = [1, 0, 0, 1, 0, 0], (0, 0, right, top), [], [], [], []
     tm = tlm = [1, 0, 0, 1, 0, 0]
+    pending_clip = False
     for operands, op in ContentStream(pdf_page.get_contents(), reader).operations:
         if op in (b"Tj", b"TJ"):
             marks.append(_at(_mul(tm, ctm), 0, 0))
             continue
-        f = [float(x) for x in operands if isinstance(x, (int, float)) or hasattr(x, "__float__")]
+        f = [float(x) for x in operands if hasattr(x, "__float__")]
         if op == b"q":
-            stack.append(ctm)
+            stack.append((ctm, clip))
         elif op == b"Q":
-            ctm = stack.pop()
+            ctm, clip = stack.pop()
         elif op == b"cm":
             ctm = _mul(f, ctm)
         elif op in (b"m", b"l"):
@@ -223,13 +260,19 @@ def empty_boxes(pdf_page, reader, min_height=30, min_width=100):
         elif op == b"re":
             x, y, w, h = f
             path += [_at(ctm, x, y), _at(ctm, x + w, y + h)]
-        elif op in (b"f", b"f*", b"F", b"B", b"B*", b"b", b"b*"):
+        elif op in (b"W", b"W*"):
+            pending_clip = True
+        elif op in (b"f", b"f*", b"F", b"B", b"B*", b"b", b"b*", b"S", b"s", b"n"):
             if path:
-                xs, ys = [p[0] for p in path], [p[1] for p in path]
-                fills.append((min(xs), min(ys), max(xs), max(ys)))
-            path = []
-        elif op in (b"n", b"S", b"s"):
-            path = []
+                box = clipped(bbox(path), clip)
+                area = max(0, box[2] - box[0]) * max(0, box[3] - box[1])
+                if op in (b"S", b"s") or (op != b"n" and area < 2000):
+                    marks.append(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))  # a line, a glyph
+                elif op != b"n":
+                    fills.append(box)
+                if pending_clip:
+                    clip = clipped(bbox(path), clip)
+            path, pending_clip = [], False
         elif op == b"BT":
             tm = tlm = [1, 0, 0, 1, 0, 0]
         elif op == b"Tm":
@@ -238,12 +281,11 @@ def empty_boxes(pdf_page, reader, min_height=30, min_width=100):
             tm = tlm = _mul([1, 0, 0, 1, f[0], f[1]], tlm)
         elif op == b"Do":
             marks.append(_at(ctm, 0.5, 0.5))
-    top = float(pdf_page.mediabox.height)
     empty = []
     for x0, y0, x1, y1 in fills:
-        y0, y1 = max(y0, 0), min(y1, top)  # the part on this page
-        if y1 - y0 < min_height or x1 - x0 < min_width:
+        if y1 - y0 < min_height or x1 - x0 < min_width_share * right:
             continue
-        if not any(x0 <= x <= x1 and y0 <= y <= y1 for x, y in marks):
+        # (a box's own border is drawn as strips along its edges: not its content)
+        if not any(x0 + 4 < x < x1 - 4 and y0 + 4 < y < y1 - 4 for x, y in marks):
             empty.append(tuple(round(v) for v in (x0, y0, x1, y1)))
     return sorted(set(empty))
