@@ -6,7 +6,10 @@ has finished (nothing here changes what a page says).
   paths are taken from the theme's own copy of Font Awesome Free, CC BY 4.0), and the script
   is no longer loaded.
 - Search: the theme loads the search index (hundreds of KB) and Sphinx's search code on every
-  page for an as-you-type search that this site does not use; only the search page keeps them.
+  page for an as-you-type search that this site does not use; only the search page keeps
+  them, and there the index is fetched once the page has loaded (_ext/zh_search.py), not by
+  a script tag that holds up the page. Sphinx's highlighter of searched words is replaced by
+  _static/course.js.
 - Math: there is no math script to load (formulas are MathML written at build time,
   _ext/mathml.py).
 - Styles and scripts of a feature are loaded only by pages that use it (sphinx-design's
@@ -50,6 +53,9 @@ FONTAWESOME_SCRIPT = re.compile(r'\s*<script (?:defer )?src="[^"]*_static/script
                                 r'</script>')
 SEARCH_SCRIPTS = re.compile(r'\s*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js'
                             r'|searchindex\.js)"></script>')
+SEARCH_INDEX = re.compile(r'\s*<script src="[^"]*searchindex\.js"></script>')
+# Sphinx's highlighter of the words searched for: _static/course.js does it instead
+HIGHLIGHT_SCRIPT = re.compile(r'\s*<script (?:defer )?src="[^"]*_static/sphinx_highlight\.js[^"]*"></script>')
 IMG_TAG = re.compile(r'<img\b[^>]*>')
 # asset file name -> a mark in a page's body that shows the page needs it
 ASSET_USED_BY = {
@@ -234,7 +240,10 @@ def set_alt_texts(html):
 
 
 SYNC_SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
-KEEP_SYNC = ("documentation_options.js", "searchtools.js", "language_data.js", "searchindex.js")
+KEEP_SYNC = ("documentation_options.js",)
+# The interface's translations right after doctools.js, which they add themselves to, and
+# before the scripts that look up their words when they run (the search page's).
+TRANSLATIONS, DOCTOOLS = "translations.js", "doctools.js"
 
 
 PRELOAD_SCRIPT = re.compile(r'\s*<link rel="preload" as="script" href="[^"]+" />')
@@ -252,6 +261,11 @@ def defer_scripts(html):
         moved.append(f'<script defer src="{match.group(1)}"></script>')
         return ""
     head = PRELOAD_SCRIPT.sub("", SYNC_SCRIPT.sub(move, head))
+    translation = next((m for m in moved if TRANSLATIONS in m), None)
+    doctools = next((m for m in moved if DOCTOOLS in m), None)
+    if translation and doctools:
+        moved.remove(translation)
+        moved.insert(moved.index(doctools) + 1, translation)
     end = body.rfind("</body>")
     return head + sep + body[:end] + "\n".join(moved) + "\n" + body[end:]
 
@@ -382,9 +396,11 @@ def lighten(app, exception):
         html = FONTAWESOME_SCRIPT.sub("", html)
         if page.relative_to(outdir).as_posix() != "search.html":
             html = SEARCH_SCRIPTS.sub("", html)
+            html = HIGHLIGHT_SCRIPT.sub("", html)
+        else:  # the index is fetched by the page once it has loaded (_ext/zh_search.py)
+            html = SEARCH_INDEX.sub("", html)
         html = drop_unused_assets(html)
-        if page.name != "search.html":  # its search code needs doctools.js at once
-            html = defer_scripts(html)
+        html = defer_scripts(html)
         html = drop_unstyled_spans(html, plain_tokens)
         html = lighten_images(html, outdir, page)
         html = set_alt_texts(html)
