@@ -204,13 +204,18 @@ LABEL_ARG = re.compile(r'(xlabel|ylabel|set_xlabel|set_ylabel)\s*(?:=|\()\s*f?"(
 
 
 def describe(code, section):
-    """A figure's alt text from the code of its cell: titles and axis labels it sets."""
+    """A figure's alt text from the code of its cell: titles and axis labels it sets. A value
+    filled in when the notebook ran ("T = {T}") is not known here: the words around it are
+    left out rather than shown with a gap ("（T = …）")."""
     def clean(text):
-        return re.sub(r"\{[^}]*\}", "…", text).strip()
-    titles = [clean(t) for t in TITLE_ARG.findall(code)]
+        text = re.sub(r"[（(][^（()）]*\{[^}]*\}[^（()）]*[）)]", "", text)  # a bracket with a value
+        text = re.sub(r"[^\s，,：:；;]*\s*[=:：]\s*\{[^}]*\}", "", text)  # name = value
+        return "" if "{" in text else text.strip(" ，,：:；;")  # a value mid-sentence: no title
+    titles = [t for t in map(clean, TITLE_ARG.findall(code)) if t]
     labels = {}
     for kind, text in LABEL_ARG.findall(code):
-        labels.setdefault("横轴" if "x" in kind else "纵轴", clean(text))
+        if clean(text):
+            labels.setdefault("横轴" if "x" in kind else "纵轴", clean(text))
     what = "；".join(dict.fromkeys(titles)) or f"“{section}”一节的图"
     axes = "，".join(f"{k}：{v}" for k, v in labels.items())
     return f"图：{what}" + (f"（{axes}）" if axes else "")

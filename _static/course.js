@@ -100,3 +100,22 @@
   bar.appendChild(button);
   article.prepend(bar);
 })();
+
+// Phones: tapping a link in the chapters or contents drawer closes the drawer, so the reader
+// sees the section it leads to (the theme leaves the drawer open over the page).
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("dialog[open] a[href]");
+  if (link) setTimeout(() => link.closest("dialog").close(), 0);
+});
+
+// The colour-mode button switches between light and dark at every tap. The theme cycles
+// light -> system -> dark, so with the system set to light the first tap changed nothing.
+// Here the mode stored before the theme's own handler runs is the one that it turns into
+// the opposite of what the page shows now.
+document.addEventListener("click", (event) => {
+  if (!event.target.closest(".theme-switch-button")) return;
+  const systemDark = window.matchMedia("(prefers-color-scheme: dark)").matches;
+  const cycle = systemDark ? ["auto", "light", "dark"] : ["auto", "dark", "light"];  // the theme's
+  const wanted = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
+  localStorage.setItem("mode", cycle[(cycle.indexOf(wanted) + cycle.length - 1) % cycle.length]);
+}, true);
