@@ -423,6 +423,8 @@ def lighten(app, exception):
     purge_stylesheets(outdir)
     for page, html in bundle_stylesheets(outdir, plain_css).items():
         page.write_text(html, encoding="utf-8")
+    # served as it is by GitHub Pages from a branch too (Jekyll would hide _static/, _images/)
+    (outdir / ".nojekyll").write_text("", encoding="utf-8")
 
 
 def every_page(app, env, added, changed, removed):

@@ -448,6 +448,32 @@ def test_with_a_repository_url_every_button_leads_to_it(site_with_repository):
             [c["source"] for i, c in enumerate(original) if i != setup], "only the URL is added"
 
 
+def test_publishing_is_one_documented_step(built_site):
+    """GitHub Pages: a workflow that builds the site as the README does (make site, with -W)
+    and deploys _build/html; any other host: that folder as it is. The README says which."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))
+    triggers = workflow.get("on") or workflow[True]  # YAML 1.1 reads a bare `on` as true
+    assert "main" in triggers["push"]["branches"]
+    assert {"pages": "write", "id-token": "write"}.items() <= workflow["permissions"].items()
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    runs = [step.get("run", "").strip() for step in build["steps"]]
+    assert "make site" in runs
+    recipe = re.search(r"^site:.*\n\t(.+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
+    assert " -W" in recipe.group(1), recipe.group(1)
+    upload = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-pages-artifact"))
+    assert upload["with"]["path"] == "_build/html"
+    assert deploy["needs"] == "build" and deploy["steps"][0]["uses"].startswith("actions/deploy-pages")
+    # the CPU build of torch it installs first is the one the lock pins
+    torch = re.search(r"torch==([\d.]+)", "\n".join(runs)).group(1)
+    assert f"torch=={torch}\n" in (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## 发布网站"):]
+    section = section[:section.index("\n## ", 3)]
+    for needed in (".github/workflows/pages.yml", "GitHub Actions", "_build/html/", "make site"):
+        assert needed in section, needed
+    assert (built_site / ".nojekyll").is_file()  # a gh-pages branch serves _static/ too
+
+
 def test_landing_page_links_every_chapter(built_site):
     html = (built_site / "intro.html").read_text(encoding="utf-8")
     article = html[html.index("<article"):html.index("</article>")]
