@@ -114,14 +114,16 @@ def measure(browser, url, throttle=True, viewport=None):
 
 def render(rows):
     """Markdown table of {page title: measurement} for the benchmark page."""
-    lines = ["| 页面 | 首次访问的字节 | 请求数 | 首次内容绘制（秒） | 加载完成（秒） |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| 页面 | 首次访问的字节 | 请求数 | 首次内容绘制（秒） | 公式可读（秒） | 加载完成（秒） |",
+             "|---|---:|---:|---:|---:|---:|"]
     for title, m in rows.items():
+        math = f"{m['math_s']:.1f}" if m.get("formulas") else "—"
         lines.append(f"| {title} | {m['bytes'] / 1024:,.0f} KB | {m['requests']} | "
-                     f"{m['fcp_s']:.1f} | {m['load_s']:.1f} |")
-    lines += ["", f"测量条件：Chromium 的网络模拟，下行与上行 400 kbit/s、延迟 400 毫秒，不压缩、不用缓存，"
-                  f"375 px 宽的手机视口；预算是首次内容绘制不超过 {FCP_BUDGET_S:.0f} 秒、"
-                  f"加载完成不超过 {LOAD_BUDGET_S:.0f} 秒。", ""]
+                     f"{m['fcp_s']:.1f} | {math} | {m['load_s']:.1f} |")
+    lines += ["", f"测量条件：Chromium 的网络模拟，下行与上行 400 kbit/s、延迟 400 毫秒，CPU 放慢为 "
+                  f"{CPU_SLOWDOWN} 倍，不压缩、不用缓存，375 px 宽的手机视口；“公式可读”是页面上的公式"
+                  f"全部以排好的形式显示的时刻（“—”：这一页没有公式）。预算是首次内容绘制不超过 "
+                  f"{FCP_BUDGET_S:.0f} 秒、加载完成不超过 {LOAD_BUDGET_S:.0f} 秒。", ""]
     return "\n".join(lines)
 
 
@@ -162,7 +164,7 @@ def printout(page, pdf_path):
     {'pages', 'code_lines', 'cut_lines' (code lines not wholly in the PDF's text: cut at the
     right edge), 'cut_blocks', 'table_cells', 'lost_cells' (table cells missing), 'empty_boxes'
     ([(pdf page, box)]: a box drawn on a page with nothing in it), 'chrome' (fold controls that
-    would print)}."""
+    would print), 'text' (the PDF's text, squeezed)}."""
     from pypdf import PdfReader
 
     page.pdf(path=str(pdf_path), **A4)
@@ -172,7 +174,8 @@ def printout(page, pdf_path):
     finally:
         page.emulate_media(media="screen")
     reader = PdfReader(str(pdf_path))
-    text = squeeze("".join(reading_order(p) for p in reader.pages))
+    scans = [read_page(p) for p in reader.pages]
+    text = squeeze("".join(t for t, _ in scans))
     cut = [[line for line in block if not re.search(pdf_pattern(line), text)]
            for block in parts["codeBlocks"]]
     # a cell's text may wrap inside the cell, between its neighbours' lines: each of its
@@ -180,37 +183,13 @@ def printout(page, pdf_path):
     lost = [cell for table in parts["tables"] for cell in table
             if not all(re.search(pdf_pattern(atom), text) for atom in re.findall(
                 r"\d+(?:\.\d+)?|[A-Za-z_]+|[\u3400-\u9fff]", cell))]
-    empty = [(n + 1, box) for n, p in enumerate(reader.pages) for box in empty_boxes(p, reader)]
+    empty = [(n + 1, box) for n, (_, boxes) in enumerate(scans) for box in boxes]
     return {"pages": len(reader.pages),
             "code_lines": sum(map(len, parts["codeBlocks"])),
             "cut_lines": [line for block in cut for line in block],
             "cut_blocks": sum(1 for block in cut if block),
             "table_cells": sum(map(len, parts["tables"])), "lost_cells": lost,
-            "empty_boxes": empty, "chrome": parts["chrome"]}
-
-
-def reading_order(pdf_page):
-    """A PDF page's text line by line, top to bottom (a browser draws a box's text after
-    what surrounds it, so the order of drawing is not the order of reading)."""
-    runs = []
-
-    def visit(text, cm, tm, font, size):
-        if text.strip():
-            m = _mul(tm, cm)
-            runs.append((m[5], m[4], text))
-    pdf_page.extract_text(visitor_text=visit)
-    # lines top to bottom: a line's sub- and superscripts sit a few points off its baseline,
-    # lines are 12 or more apart; within a line the text stays in the order it was drawn
-    # (positions within a line are not reliable enough to sort by)
-    line_of, line, last_y = {}, -1, None
-    for y in sorted({r[0] for r in runs}, reverse=True):
-        if last_y is None or last_y - y >= 4.5:
-            line += 1
-        line_of[y], last_y = line, y
-    lines = [[] for _ in range(line + 1)]
-    for y, _x, text in runs:
-        lines[line_of[y]].append(text)
-    return "\n".join("".join(parts) for parts in lines)
+            "empty_boxes": empty, "chrome": parts["chrome"], "text": text}
 
 
 def _mul(a, b):
@@ -224,63 +203,75 @@ def _at(m, x, y):
     return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
 
 
-def empty_boxes(pdf_page, reader, min_height=30, min_width_share=0.6):
-    """Filled boxes (a code cell's or an answer's background) at least min_height points
-    high and min_width_share of the page wide, inside what the page shows (its clip), with nothing
-    drawn in them: no text, image, line or small shape (a diagram's lines and glyphs). What
-    is left where a box's content moved on to the next page."""
-    from pypdf.generic import ContentStream
+def read_page(pdf_page, min_height=30, min_width_share=0.6):
+    """One pass over a PDF page: (its text, line by line top to bottom, [empty boxes]).
+
+    Text: a browser draws a box's text after what surrounds it, so the order of drawing is
+    not the order of reading; lines are put in order of height (a line's sub- and
+    superscripts sit a few points off its baseline, lines are 12 or more apart), and within
+    a line the text stays in the order it was drawn (positions within a line are not
+    reliable enough to sort by).
+
+    Empty boxes: filled boxes (a code cell's or an answer's background) at least min_height
+    points high and min_width_share of the page wide, inside what the page shows (its clip),
+    with nothing drawn in them, no text, image, line or small shape (a diagram's lines and
+    glyphs): what is left where a box's content moved on to the next page."""
+    top, right = float(pdf_page.mediabox.height), float(pdf_page.mediabox.width)
+    runs, fills, marks, path = [], [], [], []
+    state = {"clip": (0, 0, right, top), "stack": [], "pending_clip": False}
 
     def bbox(points):
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        xs, ys = [q[0] for q in points], [q[1] for q in points]
         return min(xs), min(ys), max(xs), max(ys)
 
     def clipped(box, clip):
-        return (max(box[0], clip[0]), max(box[1], clip[1]), min(box[2], clip[2]), min(box[3], clip[3]))
+        return (max(box[0], clip[0]), max(box[1], clip[1]),
+                min(box[2], clip[2]), min(box[3], clip[3]))
 
-    top, right = float(pdf_page.mediabox.height), float(pdf_page.mediabox.width)
-    ctm, clip, stack, path, fills, marks = [1, 0, 0, 1, 0, 0], (0, 0, right, top), [], [], [], []
-    tm = tlm = [1, 0, 0, 1, 0, 0]
-    pending_clip = False
-    for operands, op in ContentStream(pdf_page.get_contents(), reader).operations:
-        if op in (b"Tj", b"TJ"):
-            marks.append(_at(_mul(tm, ctm), 0, 0))
-            continue
-        f = [float(x) for x in operands if hasattr(x, "__float__")]
+    def operator(op, args, cm, tm):
+        nonlocal path
         if op == b"q":
-            stack.append((ctm, clip))
+            state["stack"].append(state["clip"])
         elif op == b"Q":
-            ctm, clip = stack.pop()
-        elif op == b"cm":
-            ctm = _mul(f, ctm)
+            state["clip"] = state["stack"].pop() if state["stack"] else state["clip"]
         elif op in (b"m", b"l"):
-            path.append(_at(ctm, *f[:2]))
+            path.append(_at(cm, float(args[0]), float(args[1])))
         elif op == b"c":
-            path.append(_at(ctm, *f[4:6]))
+            path.append(_at(cm, float(args[4]), float(args[5])))
         elif op == b"re":
-            x, y, w, h = f
-            path += [_at(ctm, x, y), _at(ctm, x + w, y + h)]
+            x, y, w, h = (float(v) for v in args)
+            path += [_at(cm, x, y), _at(cm, x + w, y + h)]
         elif op in (b"W", b"W*"):
-            pending_clip = True
+            state["pending_clip"] = True
         elif op in (b"f", b"f*", b"F", b"B", b"B*", b"b", b"b*", b"S", b"s", b"n"):
             if path:
-                box = clipped(bbox(path), clip)
+                box = clipped(bbox(path), state["clip"])
                 area = max(0, box[2] - box[0]) * max(0, box[3] - box[1])
                 if op in (b"S", b"s") or (op != b"n" and area < 2000):
                     marks.append(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))  # a line, a glyph
                 elif op != b"n":
                     fills.append(box)
-                if pending_clip:
-                    clip = clipped(bbox(path), clip)
-            path, pending_clip = [], False
-        elif op == b"BT":
-            tm = tlm = [1, 0, 0, 1, 0, 0]
-        elif op == b"Tm":
-            tm = tlm = f
-        elif op == b"Td":
-            tm = tlm = _mul([1, 0, 0, 1, f[0], f[1]], tlm)
+                if state["pending_clip"]:
+                    state["clip"] = clipped(bbox(path), state["clip"])
+            path, state["pending_clip"] = [], False
         elif op == b"Do":
-            marks.append(_at(ctm, 0.5, 0.5))
+            marks.append(_at(cm, 0.5, 0.5))
+
+    def text(run, cm, tm, font, size):
+        if run.strip():
+            m = _mul(tm, cm)
+            runs.append((m[5], run))
+            marks.append((m[4], m[5]))
+
+    pdf_page.extract_text(visitor_operand_before=operator, visitor_text=text)
+    line_of, line, last_y = {}, -1, None
+    for y in sorted({y for y, _ in runs}, reverse=True):
+        if last_y is None or last_y - y >= 4.5:
+            line += 1
+        line_of[y], last_y = line, y
+    lines = [[] for _ in range(line + 1)]
+    for y, run in runs:
+        lines[line_of[y]].append(run)
     empty = []
     for x0, y0, x1, y1 in fills:
         if y1 - y0 < min_height or x1 - x0 < min_width_share * right:
@@ -288,4 +279,4 @@ def empty_boxes(pdf_page, reader, min_height=30, min_width_share=0.6):
         # (a box's own border is drawn as strips along its edges: not its content)
         if not any(x0 + 4 < x < x1 - 4 and y0 + 4 < y < y1 - 4 for x, y in marks):
             empty.append(tuple(round(v) for v in (x0, y0, x1, y1)))
-    return sorted(set(empty))
+    return "\n".join("".join(parts) for parts in lines), sorted(set(empty))
