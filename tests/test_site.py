@@ -73,9 +73,10 @@ def find_chromium():
 SHOT_DOC = "chapters/05_rnn_scratch"
 SEARCH_DOC = "chapters/05_rnn_scratch"
 SEARCH_WORDS = ["困惑度", "梯度裁剪", "循环神经网络", "隐状态"]
-# A first visit to any page stays under this many bytes: at 400 kbit/s that is about 28 s
+# A first visit to any page stays under this many bytes (the heaviest is about 490 KB; a math
+# script such as MathJax, 650 KB, would not fit): at 400 kbit/s about 14 s
 # (bench/page_weight.md has the measured times; the budget there is 30 s to load).
-PAGE_BUDGET_BYTES = 1_400_000
+PAGE_BUDGET_BYTES = 700_000
 NOT_IN_COURSE = "鸭嘴兽"  # a word no page has: the search must not return everything
 ANSWERS_PREFIX = "chapters/answers_"  # the answer pages: answers are collapsed until clicked
 
