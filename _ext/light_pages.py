@@ -6,10 +6,12 @@ has finished (nothing here changes what a page says).
   paths are taken from the theme's own copy of Font Awesome Free, CC BY 4.0), and the script
   is no longer loaded.
 - Search: the theme loads the search index (hundreds of KB) and Sphinx's search code on every
-  page for an as-you-type search that this site does not use; only the search page keeps them.
-- Math: MathJax is loaded only by pages that have a formula, and only once the page has
-  painted its first content: its 0.65 MB no longer compete with the stylesheets for a slow
-  connection, so the text appears first and the formulas are typeset right after.
+  page for an as-you-type search that this site does not use; only the search page keeps
+  them, and there the index is fetched once the page has loaded (_ext/zh_search.py), not by
+  a script tag that holds up the page. Sphinx's highlighter of searched words is replaced by
+  _static/course.js.
+- Math: there is no math script to load (formulas are MathML written at build time,
+  _ext/mathml.py).
 - Styles and scripts of a feature are loaded only by pages that use it (sphinx-design's
   dropdowns, sphinx-togglebutton, the notebook cells' styles); stylesheets keep only the rules
   the site can use (_ext/css_purge.py) and are joined into one file, one request instead of
@@ -51,7 +53,9 @@ FONTAWESOME_SCRIPT = re.compile(r'\s*<script (?:defer )?src="[^"]*_static/script
                                 r'</script>')
 SEARCH_SCRIPTS = re.compile(r'\s*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js'
                             r'|searchindex\.js)"></script>')
-MATHJAX_SCRIPT = re.compile(r'\s*<script defer="defer" src="[^"]*_static/mathjax/[^"]*"></script>')
+SEARCH_INDEX = re.compile(r'\s*<script src="[^"]*searchindex\.js"></script>')
+# Sphinx's highlighter of the words searched for: _static/course.js does it instead
+HIGHLIGHT_SCRIPT = re.compile(r'\s*<script (?:defer )?src="[^"]*_static/sphinx_highlight\.js[^"]*"></script>')
 IMG_TAG = re.compile(r'<img\b[^>]*>')
 # asset file name -> a mark in a page's body that shows the page needs it
 ASSET_USED_BY = {
@@ -200,13 +204,18 @@ LABEL_ARG = re.compile(r'(xlabel|ylabel|set_xlabel|set_ylabel)\s*(?:=|\()\s*f?"(
 
 
 def describe(code, section):
-    """A figure's alt text from the code of its cell: titles and axis labels it sets."""
+    """A figure's alt text from the code of its cell: titles and axis labels it sets. A value
+    filled in when the notebook ran ("T = {T}") is not known here: the words around it are
+    left out rather than shown with a gap ("（T = …）")."""
     def clean(text):
-        return re.sub(r"\{[^}]*\}", "…", text).strip()
-    titles = [clean(t) for t in TITLE_ARG.findall(code)]
+        text = re.sub(r"[（(][^（()）]*\{[^}]*\}[^（()）]*[）)]", "", text)  # a bracket with a value
+        text = re.sub(r"[^\s，,：:；;]*\s*[=:：]\s*\{[^}]*\}", "", text)  # name = value
+        return "" if "{" in text else text.strip(" ，,：:；;")  # a value mid-sentence: no title
+    titles = [t for t in map(clean, TITLE_ARG.findall(code)) if t]
     labels = {}
     for kind, text in LABEL_ARG.findall(code):
-        labels.setdefault("横轴" if "x" in kind else "纵轴", clean(text))
+        if clean(text):
+            labels.setdefault("横轴" if "x" in kind else "纵轴", clean(text))
     what = "；".join(dict.fromkeys(titles)) or f"“{section}”一节的图"
     axes = "，".join(f"{k}：{v}" for k, v in labels.items())
     return f"图：{what}" + (f"（{axes}）" if axes else "")
@@ -235,38 +244,11 @@ def set_alt_texts(html):
     return html
 
 
-MATHJAX_AFTER_PAINT = """<script>(() => {
-  // MathJax after the first paint (_ext/light_pages.py); a fallback if no paint is reported
-  let started = false;
-  const start = () => {
-    if (started) return;
-    started = true;
-    const script = document.createElement("script");
-    script.src = "SRC";
-    script.async = true;
-    document.head.appendChild(script);
-  };
-  try {
-    new PerformanceObserver((list) => {
-      if (list.getEntriesByName("first-contentful-paint").length) start();
-    }).observe({type: "paint", buffered: true});
-  } catch (error) {
-    start();
-  }
-  window.addEventListener("DOMContentLoaded", () => setTimeout(start, 2000));
-})();</script>"""
-
-
-def mathjax_after_paint(html):
-    match = MATHJAX_SCRIPT.search(html)
-    if not match:
-        return html
-    src = re.search(r'src="([^"]+)"', match.group(0)).group(1)
-    return html.replace(match.group(0), "\n" + MATHJAX_AFTER_PAINT.replace("SRC", src))
-
-
 SYNC_SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
-KEEP_SYNC = ("documentation_options.js", "searchtools.js", "language_data.js", "searchindex.js")
+KEEP_SYNC = ("documentation_options.js",)
+# The interface's translations right after doctools.js, which they add themselves to, and
+# before the scripts that look up their words when they run (the search page's).
+TRANSLATIONS, DOCTOOLS = "translations.js", "doctools.js"
 
 
 PRELOAD_SCRIPT = re.compile(r'\s*<link rel="preload" as="script" href="[^"]+" />')
@@ -284,17 +266,21 @@ def defer_scripts(html):
         moved.append(f'<script defer src="{match.group(1)}"></script>')
         return ""
     head = PRELOAD_SCRIPT.sub("", SYNC_SCRIPT.sub(move, head))
+    translation = next((m for m in moved if TRANSLATIONS in m), None)
+    doctools = next((m for m in moved if DOCTOOLS in m), None)
+    if translation and doctools:
+        moved.remove(translation)
+        moved.insert(moved.index(doctools) + 1, translation)
     end = body.rfind("</body>")
     return head + sep + body[:end] + "\n".join(moved) + "\n" + body[end:]
 
 
 def loaded_scripts(outdir, pages):
-    """The text of every script of _static/ that some page loads (MathJax aside: it styles
-    its own output)."""
+    """The text of every script of _static/ that some page loads."""
     static = outdir / "_static"
     names = {m for html in pages for m in re.findall(r'_static/([\w./-]+\.js)', html)}
     return [(static / n).read_text(encoding="utf-8", errors="replace") for n in sorted(names)
-            if not n.startswith("mathjax/") and (static / n).is_file()]
+            if (static / n).is_file()]
 
 
 def purge_stylesheets(outdir):
@@ -303,7 +289,7 @@ def purge_stylesheets(outdir):
     scripts = loaded_scripts(outdir, pages)
     words = css_purge.used_words(pages, scripts)
     for css in static.rglob("*.css"):
-        if "mathjax" in css.parts or css.name == "course.css":
+        if css.name == "course.css":
             continue
         css.write_text(css_purge.purge(css.read_text(encoding="utf-8"), words), encoding="utf-8")
 
@@ -415,13 +401,11 @@ def lighten(app, exception):
         html = FONTAWESOME_SCRIPT.sub("", html)
         if page.relative_to(outdir).as_posix() != "search.html":
             html = SEARCH_SCRIPTS.sub("", html)
-        if 'class="math' not in html:
-            html = MATHJAX_SCRIPT.sub("", html)
-        else:
-            html = mathjax_after_paint(html)
+            html = HIGHLIGHT_SCRIPT.sub("", html)
+        else:  # the index is fetched by the page once it has loaded (_ext/zh_search.py)
+            html = SEARCH_INDEX.sub("", html)
         html = drop_unused_assets(html)
-        if page.name != "search.html":  # its search code needs doctools.js at once
-            html = defer_scripts(html)
+        html = defer_scripts(html)
         html = drop_unstyled_spans(html, plain_tokens)
         html = lighten_images(html, outdir, page)
         html = set_alt_texts(html)
@@ -439,6 +423,8 @@ def lighten(app, exception):
     purge_stylesheets(outdir)
     for page, html in bundle_stylesheets(outdir, plain_css).items():
         page.write_text(html, encoding="utf-8")
+    # served as it is by GitHub Pages from a branch too (Jekyll would hide _static/, _images/)
+    (outdir / ".nojekyll").write_text("", encoding="utf-8")
 
 
 def every_page(app, env, added, changed, removed):
