@@ -1138,8 +1138,6 @@ def test_one_tap_switches_between_light_and_dark(browser, site_url, device):
 PENDING_ALT = {
     "chapters/answers_07": "answers_07.ipynb cells 6, 9, 12, 15 need their own alt text (all four "
                            "read “第 7 章 门控循环单元（GRU）”一节的图)",
-    "chapters/answers_08": "answers_08.ipynb cells 5 and 11 need their own alt text (both read "
-                           "训练困惑度（每个种子一条线）)",
 }
 FIGURE_DOCS = [d for d in toc_docs() if source(d).suffix == ".ipynb" and any(
     "image/png" in o.get("data", {}) for c in json.loads(source(d).read_text("utf-8"))["cells"]
@@ -1159,12 +1157,7 @@ def test_each_figure_says_what_it_shows(desktop, doc):
     assert not gaps, f"descriptions with a gap: {gaps}"
 
 
-@pytest.mark.parametrize("doc", [
-    pytest.param(d, marks=pytest.mark.xfail(strict=True, reason=(
-        "answers_01_02.ipynb cell 3: '## 各章练习' above '### 第 1 章 序列模型' puts chapter 1 "
-        "a level below chapter 2 ('## 第 2 章 文本预处理', cell 19)")))
-    if d == "chapters/answers_01_02" else d
-    for d in toc_docs() if d.startswith(ANSWERS_PREFIX)])
+@pytest.mark.parametrize("doc", [d for d in toc_docs() if d.startswith(ANSWERS_PREFIX)])
 def test_answer_pages_give_each_chapter_the_same_level(desktop, doc):
     """In the page's outline (what a screen reader's heading list shows) every "第 N 章"
     section of an answers page is a section of the page, side by side."""
