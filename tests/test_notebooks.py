@@ -136,13 +136,13 @@ def test_a_full_run_of_a_page_records_what_made_it_and_the_check_sees_each_chang
 SAVES = ["from course_utils import results",
          'results.save("syn_page", settings={"n": 1}, metrics={"ppl": 2.5}, full=True)',
          'assert results.load("syn_page")["metrics"]["ppl"] == 2.5  # this run\'s staged copy\n'
-         'baseline = results.load("ngram_baseline")']
+         'baseline = results.load("kneser_ney")']
 
 
 def test_results_of_a_page_are_moved_into_place_only_when_the_whole_page_succeeded(tmp_path, capsys):
     results = tmp_path / "full_results"
     results.mkdir()
-    shutil.copy(ROOT / "course_utils" / "full_results" / "ngram_baseline.json", results)
+    shutil.copy(ROOT / "course_utils" / "full_results" / "kneser_ney.json", results)
     failing = tmp_path / "failing.ipynb"
     nbformat.write(page(*SAVES, 'print("\\x1b[31m红色\\x1b[0m")\nraise RuntimeError("boom")'), failing)
     before = failing.read_bytes()
@@ -158,11 +158,11 @@ def test_results_of_a_page_are_moved_into_place_only_when_the_whole_page_succeed
     failed = next(line for line in out.splitlines() if "FAILED (" in line)
     assert "RuntimeError: boom" in failed and "\x1b" not in out
     assert failing.read_bytes() == before, "a failing page is left as it was"
-    assert sorted(p.name for p in results.iterdir()) == ["ngram_baseline.json", "syn_page.json"]
+    assert sorted(p.name for p in results.iterdir()) == ["kneser_ney.json", "syn_page.json"]
     record = json.loads((results / "syn_page.json").read_text(encoding="utf-8"))
     assert record == {"settings": {"n": 1}, "metrics": {"ppl": 2.5}}
     sources = nbformat.read(good, as_version=4).metadata["course"]["sources"]
-    assert sorted(sources["results"]) == ["ngram_baseline.json", "syn_page.json"]
+    assert sorted(sources["results"]) == ["kneser_ney.json", "syn_page.json"]
     assert notebooks.staleness(nbformat.read(good, as_version=4), "good.ipynb", results_dir=results) == []
 
 

@@ -62,8 +62,8 @@ def test_results_are_written_only_by_full_runs_and_read_back(staging, tmp_path):
     assert results.load("ch9") == {"settings": {"lr": 0.1, "note": "测试"}, "metrics": {"ppl": 1.5, "runs": [1, 2]}}
     assert json.loads(path.read_text(encoding="utf-8"))["settings"]["note"] == "测试"
     assert [p.name for p in staging.iterdir()] == ["ch9.json"]  # no .part left
-    results.load("ngram_baseline")  # shipped with the package
-    assert (tmp_path / "reads.log").read_text().split() == ["ch9", "ngram_baseline"]
+    results.load("kneser_ney")  # shipped with the package
+    assert (tmp_path / "reads.log").read_text().split() == ["ch9", "kneser_ney"]
     with pytest.raises(FileNotFoundError, match=r"no results ch10\.json .*make full"):
         results.load("ch10")
 
@@ -85,12 +85,12 @@ def test_outside_make_full_a_full_run_writes_beside_the_page_not_into_the_packag
     monkeypatch.chdir(tmp_path)
     package = Path(results.__file__).parent / "full_results"
     before = {p.name: p.read_bytes() for p in package.iterdir() if p.is_file()}
-    assert results.save("ngram_baseline", settings={}, metrics={"ppl": 1.0}, full=True) is None
-    path = Path("course_results") / "ngram_baseline.json"
+    assert results.save("kneser_ney", settings={}, metrics={"ppl": 1.0}, full=True) is None
+    path = Path("course_results") / "kneser_ney.json"
     assert path.is_file()
     assert "course_results" in capsys.readouterr().out
     assert {p.name: p.read_bytes() for p in package.iterdir() if p.is_file()} == before
-    assert results.load("ngram_baseline")["metrics"] != {"ppl": 1.0}  # pages read the course's own
+    assert results.load("kneser_ney")["metrics"] != {"ppl": 1.0}  # pages read the course's own
     monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path / "mine"))
     results.save("x", settings={}, metrics={}, full=True)
     assert (tmp_path / "mine" / "x.json").is_file()
