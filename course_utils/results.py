@@ -247,9 +247,11 @@ def glue(name, value):
     if not isinstance(name, str) or not GLUE_NAME.fullmatch(name):
         raise ValueError(f"glue name must be a Python identifier such as 'test_perplexity' "
                          f"(it follows the role's backquote), got {name!r}")
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()  # 一个 NumPy 数或只有一个元素的张量：存 Python 数（myst-nb 才能按格式显示）
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise TypeError(f"glue value for {name!r} must be a number or a string, got {type(value).__name__}; "
-                        "convert tensors with .item()")
+                        "convert arrays and tensors of several values to one number first")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"glue value for {name!r} is {value}; the prose cannot quote a diverged run")
     IPython.display.display({GLUE_PREFIX + "text/plain": repr(value)}, raw=True,

@@ -268,3 +268,14 @@ def test_plot_seeds_draws_one_line_per_seed_one_colour_and_one_legend_entry_per_
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["甲", "乙"]
     assert ax.get_yscale() == "log"
     plt.close("all")
+
+
+def test_glue_turns_numpy_numbers_and_one_element_tensors_into_python_numbers(monkeypatch):
+    """A NumPy float's repr is 'np.float64(...)', which the site cannot format with '.1f'."""
+    import IPython.display
+    from myst_nb.core.variables import format_plain_text
+    for value in (np.float64(2.345), np.int64(7), torch.tensor(2.345)):
+        [(data, _)] = displayed(monkeypatch, IPython.display, "display", lambda: results.glue("v", value))
+        text = data[results.GLUE_PREFIX + "text/plain"]
+        assert "np." not in text and "tensor" not in text
+        assert format_plain_text(text, ".1f") in ("2.3", "7.0")
