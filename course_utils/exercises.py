@@ -39,14 +39,17 @@ def _lyrics(chars, eval_chars):
 class LyricsRuns:
     """一页习题共用的设置：训练文本是歌词前 max_chars 个字符，小批量形状 (batch_size, num_steps)，
     从零实现的模型默认 num_hiddens 个隐藏单元；eval_chars 不为 None 时只评估验证/测试文本开头的
-    这么多个字符（快速运行用）。"""
+    这么多个字符（快速运行用）；验证困惑度和各章一样只在认识的字上计分（标签是 <unk> 的位置
+    不计入），known_only=False 时才把它们也算进去（只用来演示 <unk> 的代价）。"""
 
-    def __init__(self, *, max_chars, batch_size, num_steps, device, num_hiddens=256, eval_chars=None):
+    def __init__(self, *, max_chars, batch_size, num_steps, device, num_hiddens=256, eval_chars=None,
+                 known_only=True):
         self.max_chars = checks.positive_int("max_chars", max_chars)
         self.batch_size = checks.positive_int("batch_size", batch_size)
         self.num_steps = checks.positive_int("num_steps", num_steps)
         self.num_hiddens = checks.positive_int("num_hiddens", num_hiddens)
         self.eval_chars = None if eval_chars is None else checks.positive_int("eval_chars", eval_chars)
+        self.known_only = checks.boolean("known_only", known_only)
         self.device = device
 
     def lyrics(self, chars=None):
@@ -61,7 +64,7 @@ class LyricsRuns:
             use_random_iter=False, keep_state=False, every_epoch=False, seed=config.SEED):
         """从随机种子 seed 出发训练一个新模型，返回（模型, 训练记录）。make_net(词表大小) 构造模型，
         make_updater(参数) 构造优化器；验证困惑度在最后一个周期（every_epoch：每个周期）测量，
-        和各章一样只在认识的字上计分（标签是 <unk> 的位置不计）。
+        计分方式见 known_only。
         chars、steps 为 None 时用这一页的 max_chars、num_steps。"""
         steps = self.num_steps if steps is None else checks.positive_int("steps", steps)
         corpus, vocab, valid, _ = self.lyrics(chars)
@@ -73,7 +76,8 @@ class LyricsRuns:
         history = train(net, KeepState(loader) if keep_state else loader, vocab, updater, epochs,
                         device=self.device, clip_theta=clip_theta, pred_period=epochs,
                         valid_corpus=valid, valid_period=1 if every_epoch else epochs,
-                        ignore_index=vocab.unk, log=None, progress=False)
+                        ignore_index=vocab.unk if self.known_only else None,
+                        log=None, progress=False)
         return net, history
 
     def scratch(self, get_params, init_state, forward, num_hiddens=None):

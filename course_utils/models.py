@@ -85,18 +85,20 @@ def gru(inputs, state, params, reset_after=False):
     reset_after=True 时改用 R ⊙ (H W_hh)：nn.GRU（和 cuDNN）计算的就是这种写法。"""
     W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h, W_hq, b_q = params
     h = W_hh.shape[0]
-    # 一次取行，得到所有时间步上两个门和候选隐状态的输入项
+    # 一次取行，得到所有时间步上两个门和候选隐状态的输入项（连同偏置）
     XW = F.embedding(inputs, torch.cat([W_xz, W_xr, W_xh], 1)) + torch.cat([b_z, b_r, b_h])
     W_hzr = torch.cat([W_hz, W_hr], 1)  # 两个门的隐状态项合成一次矩阵乘法
     H, = state
     Hs = []
     for xw in XW.unbind(0):
-        Z, R = torch.sigmoid(xw[:, :2 * h] + H @ W_hzr).chunk(2, dim=1)
-        recurrent = R * (H @ W_hh) if reset_after else (R * H) @ W_hh
-        H_tilde = torch.tanh(xw[:, 2 * h:] + recurrent)
-        H = Z * H + (1 - Z) * H_tilde
+        Z, R = torch.sigmoid(torch.addmm(xw[:, :2 * h], H, W_hzr)).chunk(2, dim=1)
+        if reset_after:
+            H_tilde = torch.tanh(xw[:, 2 * h:] + R * (H @ W_hh))
+        else:
+            H_tilde = torch.tanh(torch.addmm(xw[:, 2 * h:], R * H, W_hh))
+        H = H_tilde + Z * (H - H_tilde)  # 即 Z ⊙ H + (1 - Z) ⊙ H~
         Hs.append(H)
-    Y = torch.stack(Hs).flatten(0, 1) @ W_hq + b_q
+    Y = torch.addmm(b_q, torch.stack(Hs).flatten(0, 1), W_hq)  # 输出层：所有时间步一次算完
     return Y, (H,)
 
 

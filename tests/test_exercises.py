@@ -49,6 +49,23 @@ def test_every_epoch_measures_validation_each_epoch_and_adam_trains(runs):
     assert history.valid_epochs == [3]
 
 
+def test_known_only_scores_validation_without_the_unknown_targets():
+    settings = dict(max_chars=2000, batch_size=8, num_steps=10, num_hiddens=16,
+                    device=torch.device("cpu"), eval_chars=300)
+    everything = exercises.LyricsRuns(**settings, known_only=False)
+    known = exercises.LyricsRuns(**settings)  # the default: known characters only, as in the chapters
+    _, vocab, valid, _ = known.lyrics()
+    assert vocab.unk in valid  # 2,000 training characters leave many validation characters unknown
+    net, history = known.fit(small_rnn(known), exercises.sgd(1.0), 2, 1.0, seed=1)
+    assert history.valid_perplexity[-1] == pytest.approx(train.evaluate_perplexity(
+        net, valid, device=torch.device("cpu"), ignore_index=vocab.unk))
+    _, plain = everything.fit(small_rnn(everything), exercises.sgd(1.0), 2, 1.0, seed=1)
+    assert plain.perplexity == history.perplexity  # the same training, scored two ways
+    assert plain.valid_perplexity[-1] > history.valid_perplexity[-1]  # <unk> costs the net a lot
+    with pytest.raises(TypeError, match="known_only"):
+        exercises.LyricsRuns(**settings, known_only="yes")
+
+
 def test_keep_state_hands_over_the_same_batches_but_says_they_continue(runs):
     corpus = runs.lyrics()[0]
     loader = exercises.iterators.SeqDataLoader(corpus, 8, 10, use_random_iter=True,
