@@ -1135,10 +1135,7 @@ def test_one_tap_switches_between_light_and_dark(browser, site_url, device):
 
 # Figures whose alt text the page's own notebook must give (cell metadata mystnb.image.alt),
 # because the code that draws them sets no title that tells them apart.
-PENDING_ALT = {
-    "chapters/answers_07": "answers_07.ipynb cells 6, 9, 12, 15 need their own alt text (all four "
-                           "read “第 7 章 门控循环单元（GRU）”一节的图)",
-}
+PENDING_ALT = {}  # pages whose figures still need their own alt text (none now)
 FIGURE_DOCS = [d for d in toc_docs() if source(d).suffix == ".ipynb" and any(
     "image/png" in o.get("data", {}) for c in json.loads(source(d).read_text("utf-8"))["cells"]
     for o in c.get("outputs", []))]
