@@ -208,10 +208,12 @@ def test_math_font_is_cut_to_what_the_formulas_draw(tmp_path):
 REPO_URL = "https://github.com/example-course/seq-rnn"  # stands in for a public repository
 
 
-def build(output=None, repo_url="none"):
-    """jupyter-book build of the course (into _build/html, or a folder of its own)."""
+def build(output=None, repo_url="none", toc=None):
+    """jupyter-book build of the course (into _build/html, or a folder of its own); with
+    `toc`, only the pages it lists (links to the others then warn, so no -W there)."""
     jb = Path(sys.executable).with_name("jupyter-book")
-    args = [str(jb), "build", str(ROOT), "--all", "-W", "-n", "--keep-going"]
+    args = [str(jb), "build", str(ROOT), "--all", "--keep-going"]
+    args += ["--toc", str(toc)] if toc else ["-W", "-n"]
     if output:
         args += ["--path-output", str(output)]
     env = {**os.environ, "COURSE_REPO_URL": repo_url}
@@ -229,9 +231,27 @@ def built_site():
     return build()
 
 
+# The buttons come from one extension that treats every page alike (_ext/repo_links.py): the
+# build with a repository URL holds one page of each kind (the start page, a chapter, a
+# section page, an answers page), which keeps the test command's second build short.
+REPOSITORY_BUILD_DOCS = ["intro", "chapters/04_rnn", "chapters/04b_bptt", "chapters/answers_12"]
+
+
 @pytest.fixture(scope="module")
 def site_with_repository(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("with-repository"), repo_url=REPO_URL)
+    folder = tmp_path_factory.mktemp("with-repository")
+    toc = folder / "_toc.yml"
+    toc.write_text(yaml.safe_dump({
+        "format": "jb-book", "root": "intro",
+        "chapters": [{"file": "chapters/04_rnn", "sections": [{"file": "chapters/04b_bptt"}]},
+                     {"file": "chapters/answers_12"}]}, allow_unicode=True), encoding="utf-8")
+    return build(folder, repo_url=REPO_URL, toc=toc)
+
+
+def test_the_repository_build_holds_a_page_of_each_kind():
+    docs = toc_docs()
+    assert all(doc in docs for doc in REPOSITORY_BUILD_DOCS)
+    assert {source(doc).suffix for doc in REPOSITORY_BUILD_DOCS} == {".md", ".ipynb"}
 
 
 def test_site_builds_without_warnings(built_site):
@@ -430,7 +450,7 @@ def test_reader_features_on_every_chapter(built_site):
 
 def test_with_a_repository_url_every_button_leads_to_it(site_with_repository):
     slug = urlsplit(REPO_URL).path.strip("/")
-    for doc in toc_docs():
+    for doc in REPOSITORY_BUILD_DOCS:
         html = (site_with_repository / f"{doc}.html").read_text(encoding="utf-8")
         hrefs = [unquote(h) for h in links(html)]
         assert REPO_URL in hrefs, f"{doc}: no repository button"
