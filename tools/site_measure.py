@@ -154,8 +154,9 @@ def squeeze(text):
 
 def pdf_pattern(text):
     """A regex for text as a PDF extracts it: some Han characters come out as CJK radicals
-    (U+2E80-U+2EFF, such as ⻅ for 见) that no Unicode normalization maps back."""
-    return "".join(f"(?:{re.escape(c)}|[\u2e80-\u2eff])" if "\u4e00" <= c <= "\u9fff"
+    (U+2E80-U+2EFF, such as ⻅ for 见) that no Unicode normalization maps back, and the digits
+    of a formula's superscript on the same line (10⁶) may come out between two of them."""
+    return "".join(f"(?:{re.escape(c)}|[\u2e80-\u2eff])\\d{{0,3}}" if "\u4e00" <= c <= "\u9fff"
                    else re.escape(c) for c in squeeze(text))
 
 
