@@ -206,7 +206,6 @@ def test_benchmark_page_shows_the_page_weight_table_generated_from_the_measureme
 def test_pdf_pattern_finds_text_as_a_pdf_gives_it_back():
     """A printed paragraph is found in the PDF's text although a Han character came back as a
     CJK radical (⻓ for 长) and a formula's superscript digit landed between two characters."""
-    import re
     pattern = site_measure.pdf_pattern("正交矩阵不改变长度，所")
     assert re.search(pattern, "就是Whh=γQ,正交矩阵6不改变⻓度,所以梯度")
     assert not re.search(pattern, "正交矩阵不改变宽度,所以")
