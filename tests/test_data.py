@@ -378,26 +378,9 @@ def test_no_network_and_no_mirror_names_the_variable(cache, monkeypatch):
     assert not list(cache.glob("*"))  # nothing half-written
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name == "nt", reason="POSIX signals")
-def test_sigterm_during_a_download_leaves_no_partial_file(server, cache):
-    script = ("import sys\nfrom course_utils import data\n"
-              f"data.DATASETS['time_machine'] = ('{server}/trickle',) + data.DATASETS['time_machine'][1:]\n"
-              "data.download('time_machine')\n")
-    env = {k: v for k, v in os.environ.items() if k != data.MIRROR_ENV}
-    env[data.CACHE_ENV] = str(cache)
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=ROOT)
-    deadline = time.monotonic() + 20
-    while not list(cache.glob("*.part")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert list(cache.glob("*.part")), "the download never started"
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=20) == 128 + signal.SIGTERM
-    assert not list(cache.glob("*.part"))
-
-
-@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
-def test_a_copy_killed_with_sigkill_leaves_a_part_that_the_next_warm_read_removes(
-        server, cache, originals, monkeypatch):
+def start_a_slow_download(server, cache):
+    """A process that downloads the time machine from a server that sends it slowly; returns
+    once its partial file is in the cache."""
     script = ("from course_utils import data\n"
               f"data.DATASETS['time_machine'] = ('{server}/trickle',) + data.DATASETS['time_machine'][1:]\n"
               "data.download('time_machine')\n")
@@ -407,8 +390,23 @@ def test_a_copy_killed_with_sigkill_leaves_a_part_that_the_next_warm_read_remove
     deadline = time.monotonic() + 20
     while not list(cache.glob("*.part")) and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert list(cache.glob("*.part")), "the download never started"
+    return proc
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name == "nt", reason="POSIX signals")
+def test_sigterm_during_a_download_leaves_no_partial_file(server, cache):
+    proc = start_a_slow_download(server, cache)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 128 + signal.SIGTERM
+    assert not list(cache.glob("*.part"))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_a_copy_killed_with_sigkill_leaves_a_part_that_the_next_warm_read_removes(
+        server, cache, originals, monkeypatch):
+    proc = start_a_slow_download(server, cache)
     parts = list(cache.glob("*.part"))
-    assert parts, "the download never started"
     proc.kill()  # SIGKILL: no chance to clean up
     proc.wait(timeout=20)
     assert all(p.exists() for p in parts)
