@@ -67,6 +67,16 @@ def test_problems_catches_bad_notebooks(tmp_path):
     assert "a warning in the stored outputs" in found and "Glyph 35757" in found
 
 
+def test_problems_names_a_page_whose_full_run_on_the_cpu_is_over_the_time_budget(tmp_path):
+    path = tmp_path / "02_text_preprocessing.ipynb"
+    nb = json.loads((ROOT / "chapters" / path.name).read_text(encoding="utf-8"))
+    for device, seconds, over in [("cpu", 180.0, False), ("cpu", 181.0, True), ("cuda", 400.0, False)]:
+        nb["metadata"]["course"].update(device=device, wall_time_s=seconds)
+        path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+        found = " | ".join(notebooks.problems(path))
+        assert ("181 s on the CPU, over the 180 s budget" in found) == over, (device, seconds, found)
+
+
 def fake_package(root):
     """A package like course_utils: the page imports `lesson`, which imports `helper` inside
     the package; `unused` is imported by nobody."""

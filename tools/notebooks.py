@@ -38,6 +38,7 @@ PACKAGE = ROOT / "course_utils"
 RESULTS_DIR = PACKAGE / "full_results"
 MAX_NOTEBOOK_BYTES = 3_000_000  # a page that heavy is slow on a phone: trim its outputs
 FORBIDDEN_IN_OUTPUTS = ("/work/", "/home/", "/root/", "/tmp/", "C:\\")
+FULL_RUN_BUDGET_S = 180  # a page's full run on a 2-core CPU: what a student waits for one page
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -235,8 +236,8 @@ def execute(path, full=True, timeout=3600, write=True, results_dir=None, package
 
 def problems(path, package_dir=PACKAGE, results_dir=RESULTS_DIR):
     """What is wrong with a notebook's stored outputs, as a list of messages (empty: fine):
-    not from a full run, stale (code, modules or results changed since), errors, warnings,
-    absolute paths, counts out of order, too heavy."""
+    not from a full run, stale (code, modules or results changed since), a full run on the CPU
+    over the time budget, errors, warnings, absolute paths, counts out of order, too heavy."""
     path = Path(path)
     raw = path.read_text(encoding="utf-8")
     nb = json.loads(raw)
@@ -247,6 +248,10 @@ def problems(path, package_dir=PACKAGE, results_dir=RESULTS_DIR):
                      f"{meta.get('mode')!r}); run `make full`")
     else:
         found += staleness(nb, path.name, package_dir, results_dir)
+        seconds = meta.get("wall_time_s")
+        if meta.get("device") == "cpu" and seconds is not None and seconds > FULL_RUN_BUDGET_S:
+            found.append(f"{path.name}: its full run took {seconds:.0f} s on the CPU, over the "
+                         f"{FULL_RUN_BUDGET_S} s budget; train less on this page or split it")
     code = [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     counts = [c.get("execution_count") for c in code]
     if counts != list(range(1, len(code) + 1)):
